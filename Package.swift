@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every MailFerry target shares: Swift 6 language mode comes from the tools version;
+/// `ExistentialAny` keeps protocol-typed values visible as `any P` at every use.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "MailFerry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mailferry", targets: ["mailferry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // zlib, for .gz mbox files (and later archives); Debian: zlib1g-dev.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        // The model every store and the engine share: envelopes, flags, folders, errors, store protocols.
+        .target(name: "MailCore", swiftSettings: swiftSettings),
+        // On-disk formats (Maildir, mbox, gzip streams); no networking.
+        .target(name: "MailFormats", dependencies: ["MailCore", "CZlib"], swiftSettings: swiftSettings),
+        // Stores: the only place that knows both a format/protocol and the MailCore store protocols.
+        .target(name: "Stores", dependencies: ["MailCore", "MailFormats"], swiftSettings: swiftSettings),
+        // The copy engine: plans, streams and reports; knows stores only through MailCore protocols.
+        .target(name: "Engine", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+        // Command line: argument parsing, progress rendering, exit codes.
+        .target(
+            name: "MailFerryCLI",
+            dependencies: [
+                "MailCore", "MailFormats", "Stores", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"], swiftSettings: swiftSettings),
+        // Test support: message generator, in-memory store, helpers for running the binary.
+        .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "MailCoreTests", dependencies: ["MailCore", "MailTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MailFormatsTests", dependencies: ["MailFormats", "MailCore", "MailTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StoresTests", dependencies: ["Stores", "MailFormats", "MailCore", "MailTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "MailCore", "MailTesting", "Stores"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MailFerryCLITests", dependencies: ["MailCore", "MailTesting", "Stores"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,60 @@
+import Foundation
+
+extension CopyReport {
+    /// The report for a terminal: a line per folder, then problems, losses and notes.
+    public var text: String {
+        var lines: [String] = []
+        lines.append("\(dryRun ? "Plan" : "Copy"): \(source) → \(destination)")
+        let width = max(6, folders.map(\.source.count).max() ?? 6)
+        for folder in folders {
+            let name = folder.source.padding(toLength: width, withPad: " ", startingAt: 0)
+            var line = "  \(name)  → \(folder.destination)"
+            if dryRun {
+                if let messages = folder.plannedMessages {
+                    line += "  \(messages) messages, \(Self.formatBytes(folder.plannedBytes ?? 0))"
+                }
+            } else {
+                line += "  \(folder.copied) copied, \(Self.formatBytes(folder.bytes))"
+                if folder.failed > 0 { line += ", \(folder.failed) failed" }
+            }
+            if let error = folder.error { line += "  [\(error)]" }
+            lines.append(line)
+        }
+        if !failures.isEmpty {
+            lines.append("Failed (\(failures.count)):")
+            lines += failures.prefix(200).map { "  \($0.text)" }
+            if failures.count > 200 { lines.append("  … and \(failures.count - 200) more (see --json)") }
+        }
+        if !warnings.isEmpty {
+            lines.append("Warnings (\(warnings.count)):")
+            lines += warnings.prefix(50).map { "  \($0.text)" }
+            if warnings.count > 50 { lines.append("  … and \(warnings.count - 50) more (see --json)") }
+        }
+        if !losses.isEmpty {
+            lines.append("Not kept by the destination:")
+            lines += losses.map { "  \($0.folder): \($0.flag) on \($0.messages) message\($0.messages == 1 ? "" : "s")" }
+        }
+        lines += notes.map { "Note: \($0)" }
+        if let stoppedBy { lines.append("Stopped: \(stoppedBy.text)") }
+        let seconds = String(format: "%.2f", self.seconds)
+        if dryRun {
+            let messages = folders.reduce(0) { $0 + ($1.plannedMessages ?? 0) }
+            let bytes = folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }
+            lines.append("Would copy \(messages) messages (\(Self.formatBytes(bytes))) in \(folders.count) folders; nothing was written.")
+        } else {
+            var summary = "\(totals.copied) messages copied (\(Self.formatBytes(totals.bytes))) in \(totals.folders) folders, \(seconds) s"
+            if totals.failed > 0 { summary += "; \(totals.failed) failed" }
+            lines.append(summary)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `1.2 MB`, `340 KB`, `12 B` (decimal units).
+    public static func formatBytes(_ bytes: Int) -> String {
+        let value = Double(bytes)
+        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
+        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
+        if value >= 1e3 { return String(format: "%.0f KB", value / 1e3) }
+        return "\(bytes) B"
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import MailCore
+
+/// What a copy run did, for people (``text``) and for programs (JSON via `Codable`).
+public struct CopyReport: Sendable, Codable {
+    /// How the run ended, from best to worst; the CLI turns it into an exit code.
+    public enum Outcome: String, Sendable, Codable {
+        /// Every selected message was copied (or, in a dry run, planned).
+        case complete
+        /// Some messages or folders failed; they are listed.
+        case partial
+        /// A store failed and the run stopped.
+        case stopped
+    }
+
+    public struct FolderReport: Sendable, Codable {
+        public var source: String
+        public var destination: String
+        /// Where the source folder lives (file or directory).
+        public var sourceLocation: String?
+        /// Where it was written.
+        public var destinationLocation: String?
+        public var copied = 0
+        public var failed = 0
+        public var bytes = 0
+        /// In a dry run: messages and bytes that would be copied.
+        public var plannedMessages: Int?
+        public var plannedBytes: Int?
+        /// Why the folder could not be copied (or only partly).
+        public var error: String?
+    }
+
+    /// One problem, with everything needed to find the message.
+    public struct Problem: Sendable, Codable {
+        public var scope: MailError.Scope
+        public var code: String
+        public var retry: MailError.Retry
+        public var reason: String
+        public var folder: String?
+        public var message: Int?
+        public var key: String?
+        public var file: String?
+        public var line: Int?
+
+        public init(_ error: MailError, folder: FolderPath? = nil) {
+            scope = error.scope
+            code = error.code.rawValue
+            retry = error.retry
+            reason = error.summary
+            self.folder = (error.folder ?? folder)?.displayName
+            message = error.messageNumber
+            key = error.messageKey
+            file = error.path
+            line = error.line
+        }
+
+        /// One line: `INBOX: message 3 (file old.mbox, line 41): has no header section`.
+        public var text: String {
+            var context: [String] = []
+            if let message { context.append("message \(message)") }
+            if let key, message == nil { context.append("key \(key)") }
+            if let file { context.append("file \(file)") }
+            if let line { context.append("line \(line)") }
+            let head = [folder, context.isEmpty ? nil : context.joined(separator: ", ")].compactMap { $0 }
+            return head.isEmpty ? reason : "\(head.joined(separator: ": ")): \(reason)"
+        }
+    }
+
+    /// Flags the destination could not keep.
+    public struct Loss: Sendable, Codable {
+        public var folder: String
+        public var flag: String
+        public var messages: Int
+    }
+
+    public struct Totals: Sendable, Codable {
+        public var folders = 0
+        public var copied = 0
+        public var failed = 0
+        public var bytes = 0
+        public var warnings = 0
+    }
+
+    public var tool = "mailferry"
+    public var version: String
+    public var source: String
+    public var destination: String
+    public var dryRun: Bool
+    public var startedAt: Date
+    public var seconds: Double = 0
+    public var outcome: Outcome = .complete
+    public var folders: [FolderReport] = []
+    public var failures: [Problem] = []
+    public var warnings: [Problem] = []
+    public var losses: [Loss] = []
+    public var notes: [String] = []
+    public var totals = Totals()
+    /// The error that stopped the run, when ``outcome`` is `.stopped`.
+    public var stoppedBy: Problem?
+
+    public init(version: String, source: String, destination: String, dryRun: Bool, startedAt: Date) {
+        self.version = version
+        self.source = source
+        self.destination = destination
+        self.dryRun = dryRun
+        self.startedAt = startedAt
+    }
+
+    /// The report as pretty-printed JSON with ISO 8601 dates.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    mutating func finish(at end: Date) {
+        seconds = end.timeIntervalSince(startedAt)
+        totals.folders = folders.count
+        totals.copied = folders.reduce(0) { $0 + $1.copied }
+        totals.bytes = folders.reduce(0) { $0 + $1.bytes }
+        totals.failed = failures.filter { $0.scope == .message }.count
+        totals.warnings = warnings.count
+        if stoppedBy != nil {
+            outcome = .stopped
+        } else if !failures.isEmpty {
+            outcome = .partial
+        } else {
+            outcome = .complete
+        }
+    }
+}

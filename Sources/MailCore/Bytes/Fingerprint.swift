@@ -1,0 +1,89 @@
+/// A message's content identity: SHA-256 over its bytes with line endings made canonical.
+///
+/// Canonical means every line ends in CRLF, including the last (a missing final line break is
+/// added; a lone CR stays as it is). So the same message stored with LF in a Maildir, with CRLF on
+/// an IMAP server, or without a final newline in an mbox has one fingerprint.
+public struct Fingerprint: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// 64 lower-case hex digits.
+    public let hex: String
+
+    public init?(hex: String) {
+        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
+        else { return nil }
+        self.hex = hex
+    }
+
+    init(digest: [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xf)])
+        }
+        self.hex = String(decoding: text, as: UTF8.self)
+    }
+
+    /// The fingerprint of a whole message held in memory.
+    public static func of(_ bytes: [UInt8]) -> Fingerprint {
+        var builder = FingerprintBuilder()
+        bytes.withUnsafeBytes { builder.update($0) }
+        return builder.finish()
+    }
+
+    public var description: String { hex }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Fingerprint(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad fingerprint"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}
+
+/// Computes a ``Fingerprint`` from bytes fed in chunks of any size.
+public struct FingerprintBuilder: Sendable {
+    private var hasher = SHA256()
+    private var lastByte: UInt8?
+
+    public init() {}
+
+    public mutating func update(_ chunk: UnsafeRawBufferPointer) {
+        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
+        var segmentStart = 0
+        var search = 0
+        while search < chunk.count,
+            let found = LineEndings.firstIndex(of: 0x0a, in: UnsafeRawBufferPointer(rebasing: chunk[search...]))
+        {
+            let lf = search + found
+            let previous = lf > 0 ? chunk[lf - 1] : lastByte
+            if previous != 0x0d {
+                hasher.update(UnsafeRawBufferPointer(start: base + segmentStart, count: lf - segmentStart))
+                hasher.update(LineEndings.crBytes)
+                segmentStart = lf
+            }
+            search = lf + 1
+        }
+        hasher.update(UnsafeRawBufferPointer(start: base + segmentStart, count: chunk.count - segmentStart))
+        lastByte = chunk[chunk.count - 1]
+    }
+
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    public mutating func finish() -> Fingerprint {
+        switch lastByte {
+        case nil, 0x0a: break
+        case 0x0d: hasher.update(LineEndings.lfBytes)
+        default: hasher.update(LineEndings.crlfBytes)
+        }
+        return Fingerprint(digest: hasher.finalize())
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// Date parsing and formatting for mail: RFC 5322 `Date:` headers (with the obsolete forms real
+/// mail still has) and the asctime dates of mbox `From ` lines.
+///
+/// Parsing is token-based and forgiving about order, case, comments and extra words, and strict
+/// about values: a date with a 31st of February or an hour of 25 is not a date.
+public enum MessageDate {
+    /// Parses a `Date:` header value such as `Wed, 27 Nov 2026 12:52:45 +0100 (CET)`;
+    /// a missing zone means UTC (`-0000`, RFC 5322 §3.3).
+    public static func parseRFC5322(_ text: String) -> Date? {
+        parseTokens(text, strictMonthNames: false)
+    }
+
+    /// Parses the date part of an mbox `From ` line: `Wed Nov 27 12:52:45 2026`, optionally with a
+    /// zone before or after the year and trailing words (`remote from host`). Zone-less dates are UTC.
+    public static func parseAsctime(_ text: String) -> Date? {
+        parseTokens(text, strictMonthNames: true)
+    }
+
+    /// `Wed Nov 27 12:52:45 2026`, in UTC, as mbox `From ` lines carry it.
+    public static func formatAsctime(_ date: Date) -> String {
+        let c = civil(fromEpoch: Int64(date.timeIntervalSince1970.rounded(.down)))
+        let day = c.day < 10 ? " \(c.day)" : "\(c.day)"
+        return "\(weekdays[c.weekday]) \(months[c.month - 1]) \(day) \(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)) \(c.year)"
+    }
+
+    /// `Wed, 27 Nov 2026 12:52:45 +0000`, as an RFC 5322 `Date:` value in UTC.
+    public static func formatRFC5322(_ date: Date) -> String {
+        let c = civil(fromEpoch: Int64(date.timeIntervalSince1970.rounded(.down)))
+        return "\(weekdays[c.weekday]), \(c.day) \(months[c.month - 1]) \(c.year) \(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)) +0000"
+    }
+
+    // MARK: - Parsing
+
+    private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Obsolete zone names of RFC 5322 §4.3, in minutes east of UTC.
+    private static let namedZones: [String: Int] = [
+        "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+        "EST": -300, "EDT": -240, "CST": -360, "CDT": -300,
+        "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    ]
+
+    private static func parseTokens(_ text: String, strictMonthNames: Bool) -> Date? {
+        // Drop comments, then split on whitespace and commas.
+        var cleaned = ""
+        var depth = 0
+        for character in text.prefix(200) {
+            if character == "(" { depth += 1; continue }
+            if character == ")" { depth = max(0, depth - 1); continue }
+            if depth == 0 { cleaned.append(character == "," ? " " : character) }
+        }
+        var day: Int?
+        var month: Int?
+        var year: Int?
+        var time: (Int, Int, Int)?
+        var zoneMinutes: Int?
+        for token in cleaned.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+            if time == nil, token.contains(":") {
+                let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2 || parts.count == 3, let h = Int(parts[0]), let m = Int(parts[1]) else { continue }
+                let s = parts.count == 3 ? Int(parts[2]) : 0
+                guard let s, (0...23).contains(h), (0...59).contains(m), (0...60).contains(s) else { return nil }
+                time = (h, m, min(s, 59))
+            } else if let first = token.first, first == "+" || first == "-", token.count == 5,
+                let value = Int(token.dropFirst()), zoneMinutes == nil
+            {
+                let minutes = (value / 100) * 60 + value % 100
+                guard value % 100 < 60 else { return nil }
+                zoneMinutes = first == "-" ? -minutes : minutes
+            } else if let number = Int(token), token.allSatisfy(\.isASCII) {
+                if day == nil && token.count <= 2 {
+                    day = number
+                } else if year == nil {
+                    switch token.count {
+                    case 4...: year = number
+                    case 3: year = number + 1900
+                    default: year = number < 50 ? number + 2000 : number + 1900
+                    }
+                }
+            } else if month == nil, strictMonthNames ? token.count == 3 : token.count >= 3,
+                let index = months.firstIndex(where: { token.prefix(3).caseInsensitiveCompare($0) == .orderedSame })
+            {
+                month = index + 1
+            } else if zoneMinutes == nil, time != nil, let named = namedZones[token.uppercased()] {
+                zoneMinutes = named
+            }
+        }
+        guard let day, let month, let year, let time, (1...9999).contains(year),
+            (1...daysInMonth(month, year)).contains(day)
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2) - Int64((zoneMinutes ?? 0) * 60)
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    private static func daysInMonth(_ month: Int, _ year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    // Howard Hinnant's days-from-civil and its inverse (proleptic Gregorian calendar).
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    private struct Civil { var year, month, day, hour, minute, second, weekday: Int }
+
+    private static func civil(fromEpoch seconds: Int64) -> Civil {
+        var days = seconds / 86_400
+        var rest = seconds % 86_400
+        if rest < 0 {
+            rest += 86_400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (4)
+        return Civil(
+            year: Int(year), month: Int(month), day: Int(day), hour: Int(rest / 3600), minute: Int(rest % 3600 / 60),
+            second: Int(rest % 60), weekday: weekday)
+    }
+
+    private static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A message's raw RFC 5322 bytes: in memory when small, in a file when large, so that a copy
+/// run's memory stays bounded whatever the size of the mail it moves.
+///
+/// Consumers stream it with ``forEachChunk(_:)``; ``loadAll()`` is for code that needs
+/// the bytes at once and knows they are small (tests, header scanning).
+public struct MessageData: Sendable {
+    /// Where the bytes live.
+    public enum Storage: Sendable {
+        case memory([UInt8])
+        case file(FileSegment)
+    }
+
+    public let storage: Storage
+
+    /// Size in bytes, as stored (line endings not converted).
+    public var count: Int {
+        switch storage {
+        case .memory(let bytes): return bytes.count
+        case .file(let segment): return segment.length
+        }
+    }
+
+    /// Bytes held in memory by this value (0 for file-backed data); what back-pressure budgets count.
+    public var residentCount: Int {
+        if case .memory(let bytes) = storage { return bytes.count }
+        return 0
+    }
+
+    /// Chunk size used when streaming file-backed data.
+    public static let chunkSize = 256 * 1024
+
+    public init(_ bytes: [UInt8]) { storage = .memory(bytes) }
+
+    public init(file segment: FileSegment) { storage = .file(segment) }
+
+    /// Calls `body` with consecutive pieces of the message, in order.
+    public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        switch storage {
+        case .memory(let bytes):
+            try bytes.withUnsafeBytes(body)
+        case .file(let segment):
+            try segment.forEachChunk(chunkSize: MessageData.chunkSize, body)
+        }
+    }
+
+    /// The first `maximum` bytes (fewer if the message is shorter).
+    public func prefix(_ maximum: Int) throws -> [UInt8] {
+        switch storage {
+        case .memory(let bytes):
+            return Array(bytes.prefix(maximum))
+        case .file(let segment):
+            return try segment.read(count: min(maximum, segment.length))
+        }
+    }
+
+    /// All bytes in one array.
+    public func loadAll() throws -> [UInt8] {
+        switch storage {
+        case .memory(let bytes): return bytes
+        case .file(let segment): return try segment.read(count: segment.length)
+        }
+    }
+}
+
+/// A byte range of a file holding one message; a spool file made by ``MessageSpool`` is removed
+/// when the last reference to its segment goes away.
+public final class FileSegment: Sendable {
+    public let path: String
+    public let offset: Int64
+    public let length: Int
+    private let removeWhenDone: Bool
+
+    public init(path: String, offset: Int64 = 0, length: Int, removeWhenDone: Bool = false) {
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.removeWhenDone = removeWhenDone
+    }
+
+    deinit {
+        if removeWhenDone { unlink(path) }
+    }
+
+    /// The first `count` bytes of the segment.
+    func read(count: Int) throws -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(count)
+        try forEachChunk(chunkSize: max(count, 1), limit: count) { result.append(contentsOf: $0) }
+        return result
+    }
+
+    func forEachChunk(
+        chunkSize: Int, limit: Int? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw MailError(
+                .unreadable, scope: .message, retry: .never, "cannot open message file: \(SystemError.text(errno))",
+                path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var remaining = min(limit ?? length, length)
+        var position = offset
+        var buffer = [UInt8](repeating: 0, count: min(chunkSize, max(remaining, 1)))
+        while remaining > 0 {
+            let want = min(buffer.count, remaining)
+            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw MailError(
+                    .unreadable, scope: .message, retry: .never, "cannot read message file: \(SystemError.text(errno))",
+                    path: path, errno: errno)
+            }
+            if got == 0 {
+                throw MailError(
+                    .truncatedMessage, scope: .message, retry: .never,
+                    "message file ended \(remaining) bytes early (changed while copying?)", path: path)
+            }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            remaining -= got
+            position += Int64(got)
+        }
+    }
+}
+
+/// Text for `errno` values, for error messages.
+public enum SystemError {
+    public static func text(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

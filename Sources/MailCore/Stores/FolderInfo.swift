@@ -1,0 +1,37 @@
+/// A folder as a store lists it.
+public struct FolderInfo: Sendable, Hashable {
+    public var path: FolderPath
+    /// Whether it can hold messages (IMAP `\Noselect` folders and bare directories cannot).
+    public var isSelectable: Bool
+    /// Number of messages, when the store knows it without reading them.
+    public var messageCount: Int?
+    /// Total size in bytes, when the store knows it cheaply (exact or close enough for an ETA).
+    public var byteCount: Int?
+    /// Where the folder lives, for people: a file or directory path, a server folder name.
+    public var location: String?
+
+    public init(
+        path: FolderPath, isSelectable: Bool = true, messageCount: Int? = nil, byteCount: Int? = nil,
+        location: String? = nil
+    ) {
+        self.path = path
+        self.isSelectable = isSelectable
+        self.messageCount = messageCount
+        self.byteCount = byteCount
+        self.location = location
+    }
+}
+
+/// Exact message count and size of a folder (which may cost a scan of an mbox file).
+public struct FolderStatus: Sendable, Hashable, Codable {
+    public var messages: Int
+    public var bytes: Int
+    /// Messages the scan found unreadable or malformed (counted, not included in `messages`).
+    public var unreadable: Int
+
+    public init(messages: Int, bytes: Int, unreadable: Int = 0) {
+        self.messages = messages
+        self.bytes = bytes
+        self.unreadable = unreadable
+    }
+}

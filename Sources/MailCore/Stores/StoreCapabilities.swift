@@ -1,0 +1,45 @@
+/// What a store can keep of a message, so that the engine can *report* what a copy loses
+/// (keywords into a store without them, say) instead of dropping it silently.
+public struct StoreCapabilities: Sendable, Hashable, Codable {
+    /// How many distinct keywords a folder can hold.
+    public enum KeywordSupport: Sendable, Hashable, Codable {
+        case none
+        /// At most this many per folder (Maildir's 26 `dovecot-keywords` letters).
+        case limited(Int)
+        case unlimited
+    }
+
+    /// How a store arranges folders.
+    public enum Hierarchy: String, Sendable, Hashable, Codable {
+        /// Exactly one folder (a single mbox file): everything copied in lands there.
+        case single
+        /// A tree of folders.
+        case tree
+    }
+
+    public var systemFlags: FlagSet.System
+    public var keywords: KeywordSupport
+    /// Whether the arrival date survives (Maildir mtime, mbox `From ` line, IMAP INTERNALDATE).
+    public var internalDate: Bool
+    public var hierarchy: Hierarchy
+    /// Largest message accepted, when the store has a limit.
+    public var maximumMessageSize: Int?
+
+    public init(
+        systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,
+        hierarchy: Hierarchy = .tree, maximumMessageSize: Int? = nil
+    ) {
+        self.systemFlags = systemFlags
+        self.keywords = keywords
+        self.internalDate = internalDate
+        self.hierarchy = hierarchy
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    /// The flags of `flags` this store cannot keep at all (per-folder limits aside).
+    public func unsupported(in flags: FlagSet) -> FlagSet {
+        var lost = FlagSet(system: flags.system.subtracting(systemFlags))
+        if case .none = keywords { lost.keywords = flags.keywords }
+        return lost
+    }
+}

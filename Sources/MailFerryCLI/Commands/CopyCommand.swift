@@ -1,0 +1,133 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MailCore
+import Stores
+
+/// `mailferry copy SOURCE DEST`: copies every (selected) folder with flags, keywords and dates.
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy mail from one store to another.",
+        discussion: """
+            Copies every folder of SOURCE into DEST, keeping flags, keywords and arrival dates \
+            where DEST can hold them (the report lists what it could not keep). The source is \
+            never modified.
+
+            A single mbox file is one folder: copied into a Maildir it lands in INBOX, or in \
+            --to-folder. Copied into a single mbox file, all folders go there flat.
+
+            Examples:
+              mailferry copy mbox:~/old.mbox maildir:~/Maildir
+              mailferry copy mbox:~/.thunderbird/x.default/Mail/Local\\ Folders maildir:~/Maildir --to-folder Imported
+              mailferry copy maildir:~/Maildir mbox:backup.mbox.gz --folder 'Archive*'
+            """
+    )
+
+    @Argument(help: "Where to read: maildir:PATH or mbox:PATH.")
+    var source: String
+
+    @Argument(help: "Where to write: maildir:PATH or mbox:PATH (created when missing).")
+    var destination: String
+
+    @Option(name: .customLong("folder"), help: "Copy only folders matching this glob (repeatable; * any, % one level).")
+    var folders: [String] = []
+
+    @Option(name: .customLong("exclude"), help: "Skip folders matching this glob (repeatable).")
+    var excludes: [String] = []
+
+    @Option(help: "Destination folder for a single-folder source, or parent folder for a tree (use / between levels).")
+    var toFolder: String?
+
+    @ArgumentParser.Flag(help: "Show the plan (folders, message counts, bytes) and write nothing.")
+    var dryRun = false
+
+    @ArgumentParser.Flag(help: "Print the report as JSON instead of text.")
+    var json = false
+
+    @Option(help: "Also write the JSON report to this file.")
+    var report: String?
+
+    @ArgumentParser.Flag(name: .shortAndLong, help: "No progress display.")
+    var quiet = false
+
+    @OptionGroup var storeOptions: StoreOptionGroup
+
+    func validate() throws {
+        if let toFolder, FolderPath(parsing: toFolder, delimiter: "/") == nil {
+            throw ValidationError("--to-folder \"\(toFolder)\" is not a folder name (empty level?)")
+        }
+    }
+
+    func run() async throws {
+        let sourceEndpoint = try EndpointOpener.parse(source)
+        let destinationEndpoint = try EndpointOpener.parse(destination)
+        let options = storeOptions.storeOptions
+        let sourceStore = try EndpointOpener.openSource(sourceEndpoint, options: options)
+        let sinkStore: any MessageSink
+        if dryRun {
+            sinkStore = PlannedSink(endpoint: destinationEndpoint, options: options)
+        } else {
+            sinkStore = try EndpointOpener.openSink(destinationEndpoint, options: options)
+        }
+
+        var copyOptions = CopyOptions()
+        copyOptions.dryRun = dryRun
+        copyOptions.planner = CopyPlanner(
+            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init),
+            toFolder: toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") })
+        let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
+        let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions) { display.handle($0) }
+        let result = await engine.run()
+        display.finish()
+        await sourceStore.close()
+        try? await sinkStore.close()
+
+        try ReportOutput.emit(result, json: json, file: report)
+        throw ExitStatus(result.outcome).exitCode
+    }
+}
+
+/// For `--dry-run`: a sink that answers capability questions without touching the destination.
+struct PlannedSink: MessageSink {
+    let endpoint: StoreEndpoint
+    let options: StoreOptions
+
+    var displayName: String { endpoint.description }
+
+    var capabilities: StoreCapabilities {
+        switch endpoint {
+        case .maildir: return StoreCapabilities(keywords: .limited(26))
+        case .mbox(let path):
+            let isDirectory = path.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: path)[.type]
+                as? FileAttributeType) == .typeDirectory
+            return StoreCapabilities(hierarchy: isDirectory ? .tree : .single)
+        }
+    }
+
+    func listFolders() async throws -> [FolderInfo] { [] }
+
+    func openFolder(_ path: FolderPath) async throws -> any FolderWriter {
+        throw MailError(.internalError, scope: .store, retry: .never, "a dry run writes nothing")
+    }
+
+    func close() async throws {}
+}
+
+/// Writes a report as text or JSON, and optionally to a file.
+enum ReportOutput {
+    static func emit(_ report: CopyReport, json: Bool, file: String?) throws {
+        if json {
+            print(try report.json())
+        } else {
+            print(report.text)
+        }
+        if let file {
+            do {
+                try Data((try report.json() + "\n").utf8).write(to: URL(fileURLWithPath: file))
+            } catch {
+                Terminal.standardError("mailferry: cannot write the report to \(file): \(error.localizedDescription)")
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import MailCore
+import MailFormats
+import Stores
+
+/// Options of the local stores, shared by every command that opens a store.
+struct StoreOptionGroup: ParsableArguments {
+    @Option(help: "Layout of a new Maildir: maildir++ (default) or fs. An existing Maildir keeps its own.")
+    var maildirLayout: MaildirLayoutArgument?
+
+    @ArgumentParser.Flag(help: "Deliver messages without flags into new/ rather than cur/.")
+    var maildirNew = false
+
+    @ArgumentParser.Flag(help: "Write Maildir files with the line endings the message has, instead of LF.")
+    var keepLineEndings = false
+
+    @Option(help: "mbox dialect to read: auto (default), mboxo, mboxrd or mboxcl2.")
+    var mboxDialect: MboxDialectArgument = .auto
+
+    @Option(help: "Seconds to wait for another program's lock on an mbox file.")
+    var lockTimeout: Double = 30
+
+    var storeOptions: StoreOptions {
+        var options = StoreOptions()
+        options.maildirLayout = maildirLayout?.layout
+        options.maildirNewForUnseen = maildirNew
+        options.maildirLineEndings = keepLineEndings ? nil : .lf
+        options.mboxDialect = mboxDialect.dialect
+        options.lockTimeout = lockTimeout
+        return options
+    }
+}
+
+enum MaildirLayoutArgument: String, ExpressibleByArgument, CaseIterable {
+    case maildirPlusPlus = "maildir++"
+    case fs
+
+    var layout: MaildirLayout { self == .fs ? .fs : .maildirPlusPlus }
+}
+
+enum MboxDialectArgument: String, ExpressibleByArgument, CaseIterable {
+    case auto, mboxo, mboxrd, mboxcl2
+
+    var dialect: MboxDialect? { self == .auto ? nil : MboxDialect(rawValue: rawValue) }
+}
+
+/// Opens endpoints, turning failures into MailFerry's exit codes with a clear message.
+enum EndpointOpener {
+    static func parse(_ text: String) throws -> StoreEndpoint {
+        do {
+            return try StoreEndpoint(parsing: text)
+        } catch let error as MailError {
+            Terminal.standardError("mailferry: \(error.description)")
+            throw ExitStatus.forError(error).exitCode
+        }
+    }
+
+    static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions) throws -> any MessageSource {
+        do {
+            return try StoreFactory.openSource(endpoint, options: options)
+        } catch let error as MailError {
+            Terminal.standardError("mailferry: cannot open source \(endpoint): \(error.description)")
+            throw ExitStatus.storeFailure.exitCode
+        }
+    }
+
+    static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions) throws -> any MessageSink {
+        do {
+            return try StoreFactory.openSink(endpoint, options: options)
+        } catch let error as MailError {
+            Terminal.standardError("mailferry: cannot open destination \(endpoint): \(error.description)")
+            throw ExitStatus.storeFailure.exitCode
+        }
+    }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+import MailCore
+import Synchronization
+
+/// A Maildir message file name: `unique[,S=size][,W=vsize][:2,letters]`.
+///
+/// The base (everything before the info separator) is the message's stable key: flags change the
+/// name's tail, never its base.
+public struct MaildirFileName: Sendable, Hashable {
+    /// The name up to the info separator: unique part plus `,S=`/`,W=` fields.
+    public var base: String
+    /// The letters after `2,`, or `nil` when the name has no (recognised) info.
+    public var infoLetters: Substring?
+    /// The `S=` size: the file's size in bytes as written, when present.
+    public var size: Int?
+
+    public init(parsing name: String) {
+        var base = Substring(name)
+        var info: Substring?
+        for separator in MaildirInfo.separators {
+            if let range = name.range(of: "\(separator)2,", options: .backwards) {
+                base = name[..<range.lowerBound]
+                info = name[range.upperBound...]
+                break
+            }
+        }
+        self.base = String(base)
+        self.infoLetters = info
+        self.size = nil
+        for field in base.split(separator: ",").dropFirst() where field.hasPrefix("S=") {
+            self.size = Int(field.dropFirst(2))
+        }
+    }
+
+    /// The full file name for `cur/` with the given flag letters.
+    public func name(withLetters letters: String) -> String { "\(base):2,\(letters)" }
+
+    /// A new unique base as Dovecot and qmail make them: `seconds.M<µs>P<pid>Q<n>R<random>.host`,
+    /// followed by `,S=<size>,W=<vsize>` so readers need not stat the file.
+    public static func uniqueBase(size: Int, virtualSize: Int) -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let counter = Counter.next()
+        let random = UInt32.random(in: 0...UInt32.max)
+        let hex = String(random, radix: 16)
+        return "\(now.tv_sec).M\(now.tv_nsec / 1000)P\(getpid())Q\(counter)R\(hex).\(safeHostName),S=\(size),W=\(virtualSize)"
+    }
+
+    /// The host name with the characters that have meaning in Maildir names escaped
+    /// (`/` as `\057`, `:` as `\072`, `,` as `\054`), as the Maildir specification recommends.
+    static let safeHostName: String = {
+        var result = ""
+        for character in POSIX.hostName() {
+            switch character {
+            case "/": result += "\\057"
+            case ":": result += "\\072"
+            case ",": result += "\\054"
+            case ";", "!": result += "_"
+            default: result.append(character)
+            }
+        }
+        return result.isEmpty ? "localhost" : result
+    }()
+
+    /// A process-wide delivery counter, so names made within one microsecond still differ.
+    enum Counter {
+        private static let value = Atomic<UInt64>(0)
+        static func next() -> UInt64 { value.wrappingAdd(1, ordering: .relaxed).newValue }
+    }
+}

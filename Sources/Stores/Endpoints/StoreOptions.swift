@@ -1,0 +1,41 @@
+import MailCore
+import MailFormats
+
+/// Options for the local stores, with their defaults.
+public struct StoreOptions: Sendable, Hashable {
+    /// Layout for a new Maildir (an existing one keeps its own): Maildir++ by default, as Dovecot.
+    public var maildirLayout: MaildirLayout?
+    /// Deliver messages without flags into `new/` instead of `cur/` (default: all into `cur/`).
+    public var maildirNewForUnseen = false
+    /// Line endings written to Maildir files: LF (default), or `nil` to keep bytes as given.
+    public var maildirLineEndings: LineEndings.Style? = .lf
+    /// Force an mbox dialect when reading (default: detect; see `MboxDialect`).
+    public var mboxDialect: MboxDialect?
+    /// How long to wait for another program's lock on an mbox file, in seconds.
+    public var lockTimeout: Double = 30
+
+    public init() {}
+}
+
+/// Opens the store an endpoint names.
+public enum StoreFactory {
+    /// Opens `endpoint` for reading. Throws a `.store`-scoped error when it cannot be used.
+    public static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) throws
+        -> any MessageSource
+    {
+        switch endpoint {
+        case .maildir(let path): return try MaildirStore(openingSource: path, options: options)
+        case .mbox(let path): return try MboxStore(openingSource: path, options: options)
+        }
+    }
+
+    /// Opens (creating when missing) `endpoint` for writing.
+    public static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) throws
+        -> any MessageSink
+    {
+        switch endpoint {
+        case .maildir(let path): return try MaildirStore(openingSink: path, options: options)
+        case .mbox(let path): return try MboxStore(openingSink: path, options: options)
+        }
+    }
+}
