@@ -23,8 +23,17 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // OpenSSL's libcrypto, for SHA-256 on Linux (macOS uses CommonCrypto); Debian: libssl-dev.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // The model every store and the engine share: envelopes, flags, folders, errors, store protocols.
-        .target(name: "MailCore", swiftSettings: swiftSettings),
+        .target(
+            name: "MailCore",
+            dependencies: [.target(name: "CLibCrypto", condition: .when(platforms: [.linux]))],
+            swiftSettings: swiftSettings),
         // On-disk formats (Maildir, mbox, gzip streams); no networking.
         .target(name: "MailFormats", dependencies: ["MailCore", "CZlib"], swiftSettings: swiftSettings),
         // Stores: the only place that knows both a format/protocol and the MailCore store protocols.

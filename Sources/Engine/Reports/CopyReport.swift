@@ -54,15 +54,21 @@ public struct CopyReport: Sendable, Codable {
             line = error.line
         }
 
-        /// One line: `INBOX: message 3 (file old.mbox, line 41): has no header section`.
+        /// One line: `INBOX: message 3 (file old.mbox, line 41): message has no header section`.
         public var text: String {
-            var context: [String] = []
-            if let message { context.append("message \(message)") }
-            if let key, message == nil { context.append("key \(key)") }
-            if let file { context.append("file \(file)") }
-            if let line { context.append("line \(line)") }
-            let head = [folder, context.isEmpty ? nil : context.joined(separator: ", ")].compactMap { $0 }
-            return head.isEmpty ? reason : "\(head.joined(separator: ": ")): \(reason)"
+            var subject: [String] = []
+            if let folder { subject.append(folder) }
+            if let message {
+                subject.append("message \(message)")
+            } else if let key {
+                subject.append("message \(key)")
+            }
+            var location: [String] = []
+            if let file { location.append("file \(file)") }
+            if let line { location.append("line \(line)") }
+            var head = subject.joined(separator: ": ")
+            if !location.isEmpty { head += head.isEmpty ? location.joined(separator: ", ") : " (\(location.joined(separator: ", ")))" }
+            return head.isEmpty ? reason : "\(head): \(reason)"
         }
     }
 

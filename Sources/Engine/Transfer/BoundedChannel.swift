@@ -5,7 +5,7 @@ import Synchronization
 /// (back-pressure). One element is always admitted when the queue is empty, however large.
 final class BoundedChannel<Element: Sendable>: Sendable {
     private struct State {
-        var buffer: [(element: Element, cost: Int)] = []
+        var buffer: [(element: Element?, cost: Int)] = []  // consumed slots are nil, so they free their memory
         var head = 0
         var bytes = 0
         var finished = false
@@ -82,12 +82,16 @@ final class BoundedChannel<Element: Sendable>: Sendable {
                         && (batch.isEmpty || cost + state.buffer[state.head].cost <= maximumCost)
                     {
                         let item = state.buffer[state.head]
-                        batch.append(item.element)
+                        state.buffer[state.head].element = nil
+                        batch.append(item.element!)
                         cost += item.cost
                         state.head += 1
                     }
                     state.bytes -= cost
-                    if state.head > 1024 && state.head * 2 > state.buffer.count {
+                    if state.head == state.buffer.count {
+                        state.buffer.removeAll(keepingCapacity: true)
+                        state.head = 0
+                    } else if state.head > 1024 && state.head * 2 > state.buffer.count {
                         state.buffer.removeFirst(state.head)
                         state.head = 0
                     }

@@ -50,12 +50,13 @@ public struct CopyEngine: Sendable {
                 if options.dryRun {
                     folderReport = await planFolder(entry, report: &report)
                 } else {
-                    folderReport = try await copyFolder(
+                    folderReport = await copyFolder(
                         entry, index: index, count: plan.entries.count, progress: &progress, report: &report)
                 }
                 report.folders.append(folderReport)
                 observer?(.folderFinished(folderReport))
                 progress.bytesReadBefore += entry.source.byteCount ?? 0
+                if report.stoppedBy != nil { break }
             }
         } catch let error as MailError {
             report.stoppedBy = CopyReport.Problem(error)
@@ -95,24 +96,38 @@ public struct CopyEngine: Sendable {
         return folderReport
     }
 
+    /// Files a folder- or store-level error in the report; returns the text for the folder's line.
+    private static func record(_ error: any Error, folder: FolderPath, in report: inout CopyReport) -> String {
+        let mailError = (error as? MailError)
+            ?? MailError(.internalError, scope: .store, retry: .never, "\(error)")
+        let problem = CopyReport.Problem(mailError, folder: folder)
+        if mailError.scope == .store {
+            report.stoppedBy = problem
+        } else {
+            report.failures.append(problem)
+        }
+        return mailError.summary
+    }
+
     /// An item on its way from the reader to the writer, with the reader's position for the ETA.
     private struct Transit: Sendable {
         var item: SourceItem
         var bytesConsumed: Int
     }
 
+    /// Copies one folder. Message and folder failures go into the report; a store failure sets
+    /// `report.stoppedBy` (the caller stops), with this folder's partial counts kept.
     private func copyFolder(
         _ entry: CopyPlan.Entry, index: Int, count: Int, progress: inout RunProgress, report: inout CopyReport
-    ) async throws -> CopyReport.FolderReport {
+    ) async -> CopyReport.FolderReport {
         var folderReport = CopyReport.FolderReport(
             source: entry.source.path.displayName, destination: entry.destination.displayName,
             sourceLocation: entry.source.location)
         let writer: any FolderWriter
         do {
             writer = try await sink.openFolder(entry.destination)
-        } catch let error as MailError where error.scope != .store {
-            folderReport.error = error.summary
-            report.failures.append(CopyReport.Problem(error.inFolder(entry.destination)))
+        } catch {
+            folderReport.error = Self.record(error, folder: entry.destination, in: &report)
             return folderReport
         }
         folderReport.destinationLocation = writer.location
@@ -197,13 +212,9 @@ public struct CopyEngine: Sendable {
             }
             if let note { report.notes.append("\(entry.source.path.displayName): \(note)") }
             try await writer.close()
-        } catch let error as MailError where error.scope != .store {
-            try? await writer.close()
-            folderReport.error = error.summary
-            report.failures.append(CopyReport.Problem(error, folder: entry.source.path))
         } catch {
             try? await writer.close()
-            throw error
+            folderReport.error = Self.record(error, folder: entry.source.path, in: &report)
         }
         for (flag, messages) in losses.sorted(by: { $0.key < $1.key }) {
             report.losses.append(CopyReport.Loss(folder: entry.destination.displayName, flag: flag, messages: messages))

@@ -4,12 +4,12 @@ public struct CopyOptions: Sendable {
     public var planner = CopyPlanner()
     /// Only plan: list folders, counts and bytes; write nothing.
     public var dryRun = false
-    /// Bytes of messages that may wait between source and sink (back-pressure). Default 8 MiB.
-    public var bufferBudget = 8 << 20
+    /// Bytes of messages that may wait between source and sink (back-pressure). Default 4 MiB.
+    public var bufferBudget = 4 << 20
     /// Most messages handed to the sink at once (one durability point per batch). Default 64.
     public var batchMessages = 64
-    /// Most bytes handed to the sink at once. Default 4 MiB.
-    public var batchBytes = 4 << 20
+    /// Most bytes handed to the sink at once. Default 2 MiB.
+    public var batchBytes = 2 << 20
 
     public init() {}
 }

@@ -24,8 +24,9 @@ public final class MessageSpool {
         bytes.reserveCapacity(min(expectedSize, spillThreshold))
     }
 
-    /// 32 MiB: most mail stays in memory; the rare giant attachment goes to disk.
-    public static let defaultSpillThreshold = 32 * 1024 * 1024
+    /// 8 MiB: nearly all mail stays in memory; the rare large attachment goes to a spool file,
+    /// so peak memory does not grow with the largest message.
+    public static let defaultSpillThreshold = 8 * 1024 * 1024
 
     deinit {
         if spillFD >= 0 {
@@ -69,7 +70,9 @@ public final class MessageSpool {
             spillFD = -1
             return (MessageData(file: FileSegment(path: path, length: count, removeWhenDone: true)), print)
         }
-        let result = bytes
+        // Growth by doubling can leave up to twice the message's size reserved; hand on an exact
+        // copy of larger messages so that the memory budget downstream counts what is really held.
+        let result = bytes.count > 64 * 1024 && bytes.capacity > bytes.count + bytes.count / 4 ? Array(bytes) : bytes
         bytes = []
         return (MessageData(result), print)
     }

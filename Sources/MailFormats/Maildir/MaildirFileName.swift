@@ -38,6 +38,32 @@ public struct MaildirFileName: Sendable, Hashable {
         }
     }
 
+    /// Natural order of two file names: runs of digits compare as numbers, the rest byte-wise.
+    public static func deliveredBefore(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator()
+        var right = b.utf8.makeIterator()
+        var l = left.next()
+        var r = right.next()
+        func isDigit(_ byte: UInt8?) -> Bool { byte.map { $0 >= 48 && $0 <= 57 } ?? false }
+        while let x = l, let y = r {
+            if isDigit(x) && isDigit(y) {
+                var leftDigits: [UInt8] = []
+                var rightDigits: [UInt8] = []
+                while isDigit(l) { leftDigits.append(l!); l = left.next() }
+                while isDigit(r) { rightDigits.append(r!); r = right.next() }
+                let leftTrimmed = leftDigits.drop(while: { $0 == 48 })
+                let rightTrimmed = rightDigits.drop(while: { $0 == 48 })
+                if leftTrimmed.count != rightTrimmed.count { return leftTrimmed.count < rightTrimmed.count }
+                if !leftTrimmed.elementsEqual(rightTrimmed) { return leftTrimmed.lexicographicallyPrecedes(rightTrimmed) }
+                continue
+            }
+            if x != y { return x < y }
+            l = left.next()
+            r = right.next()
+        }
+        return l == nil && r != nil
+    }
+
     /// The full file name for `cur/` with the given flag letters.
     public func name(withLetters letters: String) -> String { "\(base):2,\(letters)" }
 

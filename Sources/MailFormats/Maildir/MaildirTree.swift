@@ -88,6 +88,23 @@ public struct MaildirTree: Sendable {
         return "\(root)/\(relative)"
     }
 
+    /// Creates the directories leading to `folder`'s directory (fs layout parents are plain
+    /// directories), refusing to pass through a symbolic link; returns the folder's directory.
+    public func createParents(for folder: FolderPath) throws -> String {
+        let directory = try self.directory(for: folder)
+        guard directory != root else { return directory }
+        var current = root
+        for component in directory.dropFirst(root.count + 1).split(separator: "/").dropLast() {
+            current += "/\(component)"
+            do {
+                try POSIX.makeDirectory(current, scope: .folder)
+            } catch let error as MailError {
+                throw error.inFolder(folder)
+            }
+        }
+        return directory
+    }
+
     /// Every Maildir folder in the tree, INBOX (the root) first when it is a Maildir.
     public func listFolders() throws -> [(path: FolderPath, directory: String)] {
         var result: [(FolderPath, String)] = []
@@ -135,8 +152,9 @@ public struct MaildirTree: Sendable {
         }
     }
 
-    /// The message files of a folder directory (`cur/` and `new/`), sorted by name, which for
-    /// names made by mail programs is the order of delivery.
+    /// The message files of a folder directory (`cur/` and `new/`) in delivery order: names
+    /// compared with their digit runs as numbers (`1700000000.M999…` before `1700000000.M1000…`),
+    /// which for names made by mail programs is the order they were delivered in.
     public static func messageFiles(in directory: String) throws -> [(subdirectory: String, name: String)] {
         var files: [(String, String)] = []
         for subdirectory in ["cur", "new"] {
@@ -146,6 +164,6 @@ public struct MaildirTree: Sendable {
                 files.append((subdirectory, name))
             }
         }
-        return files.sorted { $0.1 < $1.1 }
+        return files.sorted { MaildirFileName.deliveredBefore($0.1, $1.1) }
     }
 }

@@ -94,16 +94,19 @@ public struct MboxDirectory: Sendable {
 
     enum Classification { case mbox(compressed: Bool), other(String) }
 
-    /// Looks at a file's first bytes: `From ` (or empty) is mbox, gzip magic is a compressed one.
+    /// Looks at a file's first bytes: `From ` after any blank lines (or nothing at all) is mbox,
+    /// gzip magic is a compressed one.
     static func classify(_ path: String, size: Int) -> Classification {
         if size == 0 { return .mbox(compressed: false) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .other("cannot be read: \(SystemError.text(errno))") }
         defer { sysClose(fd) }
-        var head = [UInt8](repeating: 0, count: 5)
-        let got = head.withUnsafeMutableBytes { sysRead(fd, $0.baseAddress, 5) }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let got = head.withUnsafeMutableBytes { sysRead(fd, $0.baseAddress, $0.count) }
+        guard got > 0 else { return .other("cannot be read") }
         if got >= 2 && head[0] == 0x1f && head[1] == 0x8b { return .mbox(compressed: true) }
-        if got == 5 && head == Array("From ".utf8) { return .mbox(compressed: false) }
+        let text = head[0..<got].drop(while: { $0 == 0x0a || $0 == 0x0d || $0 == 0x20 || $0 == 0x09 })
+        if text.isEmpty || text.starts(with: Array("From ".utf8)) { return .mbox(compressed: false) }
         return .other("not an mbox file (does not start with \"From \")")
     }
 

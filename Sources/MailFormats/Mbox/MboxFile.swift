@@ -54,6 +54,14 @@ public enum MboxFile {
         return status
     }
 
+    /// Why the file at `path` is not an mbox file, or `nil` when it looks like one (it starts
+    /// with `From ` after blank lines, is empty, or is gzip-compressed).
+    public static func notMboxReason(_ path: String) -> String? {
+        guard let size = POSIX.fileSize(path) else { return "cannot be read" }
+        if case .other(let reason) = MboxDirectory.classify(path, size: size) { return reason }
+        return nil
+    }
+
     /// Size of the file on disk, if it exists.
     public static func size(_ path: String) -> Int? { POSIX.fileSize(path) }
 

@@ -21,11 +21,15 @@ public final class MboxReader {
         public var contentLengthLookahead: Int
         /// Count messages and bytes without keeping them (for folder status).
         public var countOnly: Bool
+        /// Size of the line buffer; lines longer than half of it are read in pieces.
+        public var lineBufferSize: Int
 
         public init(
             dialect: MboxDialect? = nil, spillThreshold: Int = MessageSpool.defaultSpillThreshold,
-            maximumHeaderBytes: Int = 1 << 20, contentLengthLookahead: Int = 16 << 20, countOnly: Bool = false
+            maximumHeaderBytes: Int = 1 << 20, contentLengthLookahead: Int = 16 << 20, countOnly: Bool = false,
+            lineBufferSize: Int = 1 << 20
         ) {
+            self.lineBufferSize = lineBufferSize
             self.dialect = dialect
             self.spillThreshold = spillThreshold
             self.maximumHeaderBytes = maximumHeaderBytes
@@ -70,7 +74,7 @@ public final class MboxReader {
     public init(input: any ByteInput, options: Options = Options()) {
         self.path = input.path
         self.options = options
-        self.lines = LineReader(input: input)
+        self.lines = LineReader(input: input, bufferSize: options.lineBufferSize)
     }
 
     /// Bytes of the underlying file consumed so far (compressed bytes for `.gz`).

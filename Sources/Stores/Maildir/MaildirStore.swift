@@ -16,9 +16,10 @@ public final class MaildirStore: MessageSource, MessageSink {
     public let capabilities = StoreCapabilities(
         systemFlags: .all, keywords: .limited(MaildirKeywords.maximumCount), internalDate: true, hierarchy: .tree)
 
-    /// Opens an existing Maildir for reading.
+    /// Opens an existing Maildir for reading; its layout is detected (the option only decides
+    /// when the tree has no sub-folders to tell by).
     public init(openingSource path: String, options: StoreOptions) throws {
-        let layout = options.maildirLayout ?? MaildirTree.detectLayout(root: path) ?? .maildirPlusPlus
+        let layout = MaildirTree.detectLayout(root: path) ?? options.maildirLayout ?? .maildirPlusPlus
         tree = MaildirTree(root: path, layout: layout)
         self.options = options
         guard tree.rootExists else {
@@ -60,8 +61,8 @@ public final class MaildirStore: MessageSource, MessageSink {
     }
 
     public func openFolder(_ path: FolderPath) async throws -> any FolderWriter {
-        let directory = try tree.directory(for: path)
         do {
+            let directory = try tree.createParents(for: path)
             let delivery = try MaildirDelivery(
                 directory: directory,
                 options: .init(lineEndings: options.maildirLineEndings, newForUnseen: options.maildirNewForUnseen),

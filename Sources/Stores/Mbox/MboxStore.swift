@@ -34,6 +34,9 @@ public final class MboxStore: MessageSource, MessageSink {
         case .directory:
             shape = .directory(MboxDirectory(root: path))
         case .file:
+            if let reason = MboxFile.notMboxReason(path) {
+                throw MailError.store(.notAMailbox, reason, path: path)
+            }
             shape = .file(path: path, compressed: MboxFile.isCompressed(path))
         case .missing:
             throw MailError.store(.notFound, "no mbox file or directory at this path", path: path)

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Finds the `mailferry` executable the package built, for tests that run the real program.
+public enum BuiltProducts {
+    /// The path of `mailferry` next to the running test bundle (`.build/<config>/`), or the
+    /// `MAILFERRY_BINARY` environment variable when set.
+    public static func mailferry() -> String? {
+        if let explicit = ProcessInfo.processInfo.environment["MAILFERRY_BINARY"], !explicit.isEmpty {
+            return explicit
+        }
+        var candidates: [URL] = []
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(directory.appendingPathComponent("mailferry"))
+            directory = directory.deletingLastPathComponent()
+        }
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent("mailferry"))
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("mailferry"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path
+    }
+
+    /// Runs `mailferry` with `arguments`; returns its exit status, standard output and error.
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let binary = mailferry() else {
+            throw NSError(
+                domain: "MailTesting", code: 1,
+                userInfo: [NSLocalizedDescriptionKey: "mailferry binary not found next to the tests; run `swift build` first"])
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently with the process so a large report cannot block it.
+        let outData = ReadAll(out.fileHandleForReading)
+        let errData = ReadAll(err.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, outData.text(), errData.text())
+    }
+
+    /// Drains a pipe on a background thread.
+    final class ReadAll: @unchecked Sendable {
+        // @unchecked: `data` is written by the reader thread before `done` is signalled and read after.
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+
+        func text() -> String {
+            done.wait()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}

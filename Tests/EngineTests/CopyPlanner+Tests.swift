@@ -1,0 +1,68 @@
+import Engine
+import MailCore
+import Testing
+
+@Suite("Folder selection and mapping")
+struct CopyPlannerTests {
+    static let patterns: [(String, String, Bool)] = [
+        ("Archive*", "Archive", true),
+        ("Archive*", "Archive/2021/Q1", true),
+        ("Archive/%", "Archive/2021", true),
+        ("Archive/%", "Archive/2021/Q1", false),
+        ("Archive/%/Q?", "Archive/2021/Q1", true),
+        ("*/Q1", "Archive/2021/Q1", true),
+        ("inbox", "INBOX", true),
+        ("Inbox/Sub*", "INBOX/Subfolder", true),
+        ("Sent", "Sent Items", false),
+        ("*", "Заметки", true),
+        ("Rech*/Ü*", "Rechnungen/Überweisungen", true),
+    ]
+
+    @Test("globs: * across levels, % within one, ? one character", arguments: patterns)
+    func globs(pattern: String, name: String, matches: Bool) throws {
+        let folder = try #require(FolderPath(parsing: name, delimiter: "/"))
+        #expect(FolderPattern(pattern).matches(folder) == matches)
+    }
+
+    func folders(_ names: [String]) -> [FolderInfo] {
+        names.map { FolderInfo(path: FolderPath(parsing: $0, delimiter: "/")!) }
+    }
+
+    @Test("a tree keeps its shape, under --to-folder when given; include and exclude filter it")
+    func tree() {
+        let source = folders(["INBOX", "Archive", "Archive/2021", "Sent"])
+        var planner = CopyPlanner(include: [FolderPattern("Archive*"), FolderPattern("INBOX")], exclude: [FolderPattern("*/2021")])
+        var plan = planner.plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination.displayName) == ["INBOX", "Archive"])
+        planner = CopyPlanner(toFolder: FolderPath(["Imported"]))
+        plan = planner.plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination.displayName) == ["Imported/INBOX", "Imported/Archive", "Imported/Archive/2021", "Imported/Sent"])
+        #expect(plan.notes.isEmpty)
+    }
+
+    @Test("a single-folder source lands in INBOX or --to-folder")
+    func singleSource() {
+        let single = StoreCapabilities(hierarchy: .single)
+        var plan = CopyPlanner().plan(sourceFolders: folders(["INBOX"]), sourceCapabilities: single, sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination) == [.inbox])
+        plan = CopyPlanner(toFolder: FolderPath(["Old", "2019"])).plan(
+            sourceFolders: folders(["INBOX"]), sourceCapabilities: single, sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination.displayName) == ["Old/2019"])
+    }
+
+    @Test("a single-folder sink takes everything flat, and the plan says so")
+    func singleSink() {
+        let plan = CopyPlanner().plan(
+            sourceFolders: folders(["INBOX", "Archive", "Sent"]), sourceCapabilities: .init(),
+            sinkCapabilities: StoreCapabilities(hierarchy: .single))
+        #expect(plan.entries.allSatisfy { $0.destination == .inbox })
+        #expect(plan.notes == ["the destination holds one folder: 3 source folders were copied into it flat"])
+    }
+
+    @Test("special-use roles travel with the folder")
+    func roles() {
+        let source = [FolderInfo(path: FolderPath(["Gesendet"], role: .sent)!)]
+        let plan = CopyPlanner().plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: .init())
+        #expect(plan.entries.first?.destination.role == .sent)
+    }
+}

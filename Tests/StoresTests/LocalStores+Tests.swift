@@ -1,0 +1,107 @@
+import Engine
+import Foundation
+import MailCore
+import MailFormats
+import MailTesting
+import Stores
+import Testing
+
+@Suite("Local stores: directories, bad input, safety")
+struct LocalStoreTests {
+    @Test("a Thunderbird profile folder lists as a tree; index files are ignored, other files reported")
+    func thunderbirdTree() async throws {
+        let directory = try TemporaryDirectory("tb")
+        defer { directory.remove() }
+        let message = "From - Mon Mar  4 09:15:02 2024\nX-Mozilla-Status: 0001\nSubject: s\n\nx\n\n"
+        try directory.write("Inbox", message)
+        try directory.write("Inbox.msf", "// index")
+        try directory.write("Archives", message)
+        try directory.write("Archives.sbd/2021", message + message)
+        try directory.write("Archives.sbd/2021.msf", "// index")
+        try directory.write("Trash", "")
+        try directory.write("filterlog.html", "<html>")
+        try directory.write("notes.txt", "not mail")
+        try directory.write("Old.mbox/mbox", message)  // Apple Mail export
+        let source = try StoreFactory.openSource(.mbox(path: directory.path))
+        let folders = try await source.listFolders()
+        #expect(folders.map(\.path.displayName) == ["INBOX", "Archives", "Archives/2021", "Old", "Trash"])
+        #expect(folders.first { $0.path.displayName == "Trash" }?.path.role == .trash)
+        let problems = await source.listingProblems()
+        #expect(problems.map(\.path) == [directory.file("notes.txt")])
+        let all = try await contents(of: source)
+        #expect(all["Archives/2021"]?.count == 2)
+        #expect(all["INBOX"]?.first?.flags == FlagSet([.seen]))
+    }
+
+    @Test("a folder tree written into an mbox directory reads back the same")
+    func mboxDirectorySink() async throws {
+        let directory = try TemporaryDirectory("mboxdir")
+        defer { directory.remove() }
+        let sink = try StoreFactory.openSink(.mbox(path: directory.file("out/")))
+        for name in ["INBOX", "Projects/Alpha/Specs", "..", "Notes.sbd"] {
+            let path = FolderPath(parsing: name, delimiter: "/")!
+            let writer = try await sink.openFolder(path)
+            _ = try await writer.store([MessageEnvelope(bytes: Array("Subject: \(name)\n\nx\n".utf8), folder: path, key: SourceKey(name))])
+            try await writer.close()
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.file("out/Projects.sbd/Alpha.sbd/Specs")))
+        #expect(FileManager.default.fileExists(atPath: directory.file("out/Projects")))  // parents exist, as Thunderbird expects
+        #expect(FileManager.default.fileExists(atPath: directory.file("out/\\2e\\2e")))
+        let back = try await contents(of: StoreFactory.openSource(.mbox(path: directory.file("out"))))
+        #expect(back.filter { !$0.value.isEmpty }.keys.sorted() == ["..", "INBOX", "Notes.sbd", "Projects/Alpha/Specs"])
+    }
+
+    @Test("an unreadable Maildir file is reported with its path; the rest is copied; the source is untouched")
+    func unreadableMaildirFile() async throws {
+        let directory = try TemporaryDirectory("unreadable")
+        defer { directory.remove() }
+        let sink = try StoreFactory.openSink(.maildir(path: directory.file("src")))
+        let writer = try await sink.openFolder(.inbox)
+        _ = try await writer.store((0..<3).map { MessageEnvelope(bytes: Array("Subject: \($0)\n\nx\n".utf8), folder: .inbox, key: SourceKey("\($0)")) })
+        try await writer.close()
+        let dangling = directory.file("src/cur/0000000001.broken:2,S")
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: directory.file("nowhere"))
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory.file("src/cur")).sorted()
+        let report = try await copy(.maildir(path: directory.file("src")), .maildir(path: directory.file("dst")))
+        #expect(report.outcome == .partial)
+        #expect(report.totals.copied == 3)
+        #expect(report.failures.count == 1)
+        #expect(report.failures.first?.file == dangling)
+        #expect(report.failures.first?.message == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("src/cur")).sorted() == before)
+    }
+
+    @Test("stores that cannot be opened fail at once with the path")
+    func unopenable() throws {
+        let directory = try TemporaryDirectory("unopenable")
+        defer { directory.remove() }
+        try directory.write("file", "x")
+        #expect { try StoreFactory.openSource(.maildir(path: directory.file("missing"))) } throws: { error in
+            (error as? MailError)?.scope == .store && (error as? MailError)?.code == .notFound
+        }
+        #expect { try StoreFactory.openSink(.maildir(path: directory.file("file/inside"))) } throws: { error in
+            (error as? MailError)?.scope == .store
+        }
+        #expect { try StoreFactory.openSink(.mbox(path: directory.file("nodir/box.mbox"))) } throws: { error in
+            (error as? MailError)?.scope == .store && (error as? MailError)?.path == directory.file("nodir")
+        }
+        #expect { try StoreFactory.openSource(.mbox(path: directory.file("missing.mbox"))) } throws: { error in
+            (error as? MailError)?.code == .notFound
+        }
+    }
+
+    @Test("endpoints parse; unknown and future schemes say so", arguments: [
+        ("maildir:/srv/mail", "maildir:/srv/mail"), ("mbox:old.mbox.gz", "mbox:old.mbox.gz"), ("maildir:///abs", "maildir:/abs"),
+    ])
+    func endpoints(text: String, expected: String) throws {
+        #expect(try StoreEndpoint(parsing: text).description == expected)
+    }
+
+    @Test("bad endpoints are usage errors")
+    func badEndpoints() {
+        #expect { try StoreEndpoint(parsing: "/just/a/path") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
+        #expect { try StoreEndpoint(parsing: "ftp://x") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
+        #expect { try StoreEndpoint(parsing: "imaps://me@host") } throws: { ($0 as? MailError)?.code == .unsupported }
+        #expect { try StoreEndpoint(parsing: "mbox:") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
+    }
+}
