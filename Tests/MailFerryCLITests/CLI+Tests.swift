@@ -129,6 +129,6 @@ struct CLITests {
         #expect(rows.map { $0["folder"] as? String } == ["INBOX", "Archive/2024"])
         #expect(rows.map { $0["messages"] as? Int } == [7, 7])
         let text = try BuiltProducts.run(["folders", "mbox:\(sampleMbox)"])
-        #expect(text.stdout.contains("1 folders, 7 messages"))
+        #expect(text.stdout.contains("1 folder, 7 messages"))
     }
 }

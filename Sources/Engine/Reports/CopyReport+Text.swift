@@ -40,14 +40,18 @@ extension CopyReport {
         if dryRun {
             let messages = folders.reduce(0) { $0 + ($1.plannedMessages ?? 0) }
             let bytes = folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }
-            lines.append("Would copy \(messages) messages (\(Self.formatBytes(bytes))) in \(folders.count) folders; nothing was written.")
+            lines.append(
+                "Would copy \(Self.count(messages, "message")) (\(Self.formatBytes(bytes))) in \(Self.count(folders.count, "folder")); nothing was written.")
         } else {
-            var summary = "\(totals.copied) messages copied (\(Self.formatBytes(totals.bytes))) in \(totals.folders) folders, \(seconds) s"
+            var summary = "\(Self.count(totals.copied, "message")) copied (\(Self.formatBytes(totals.bytes))) in \(Self.count(totals.folders, "folder")), \(seconds) s"
             if totals.failed > 0 { summary += "; \(totals.failed) failed" }
             lines.append(summary)
         }
         return lines.joined(separator: "\n")
     }
+
+    /// `1 folder`, `3 folders`.
+    public static func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
 
     /// `1.2 MB`, `340 KB`, `12 B` (decimal units).
     public static func formatBytes(_ bytes: Int) -> String {

@@ -74,7 +74,7 @@ struct FoldersCommand: AsyncParsableCommand {
             }
             let total = rows.reduce(0) { $0 + ($1.messages ?? 0) }
             let bytes = rows.reduce(0) { $0 + ($1.bytes ?? 0) }
-            print("\(rows.count) folders, \(total) messages, \(CopyReport.formatBytes(bytes))")
+            print("\(CopyReport.count(rows.count, "folder")), \(CopyReport.count(total, "message")), \(CopyReport.formatBytes(bytes))")
             for problem in skipped { print("Skipped \(problem.path ?? ""): \(problem.summary)") }
         }
         if failed { throw ExitStatus.partial.exitCode }
