@@ -64,7 +64,7 @@ let package = Package(
             name: "EngineTests", dependencies: ["Engine", "MailCore", "MailTesting", "Stores"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "MailFerryCLITests", dependencies: ["MailCore", "MailTesting", "Stores"],
+            name: "MailFerryCLITests", dependencies: ["MailFerryCLI", "Engine", "MailCore", "MailTesting", "Stores"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -57,6 +57,7 @@ struct CLITests {
         ["copy"], ["copy", "mbox:a"], ["copy", "/no/scheme", "maildir:/tmp/x"], ["copy", "ftp://x", "maildir:/tmp/x"],
         ["copy", "imaps://me@example.org", "maildir:/tmp/x"], ["copy", "mbox:a", "maildir:b", "--mbox-dialect", "weird"],
         ["copy", "mbox:a", "maildir:b", "--to-folder", "a//b"], ["frobnicate"],
+        ["copy", "maildir:/tmp/same", "maildir:/tmp/same/"], ["copy", "maildir:/tmp/tree", "mbox:/tmp/tree/inside.mbox"],
     ])
     func usageErrors(arguments: [String]) throws {
         let result = try BuiltProducts.run(arguments)

@@ -11,16 +11,23 @@ struct MaildirFormatTests {
         ("", FlagSet()),
         ("S", FlagSet([.seen])),
         ("RS", FlagSet([.seen, .answered])),
-        ("DFPRST", FlagSet([.draft, .flagged, .keyword(.forwarded), .answered, .seen, .deleted])),
+        ("DFPRSTc", FlagSet([.draft, .flagged, .keyword(.forwarded), .answered, .seen, .deleted])),
         ("Tab", FlagSet([.deleted, .keyword(Keyword("ProjectX")!), .keyword(.junk)])),
     ]
 
     @Test("flags to info letters and back", arguments: letterTable)
     func letters(letters: String, flags: FlagSet) {
-        let names: [Character: Keyword] = ["a": Keyword("ProjectX")!, "b": .junk]
+        let names: [Character: Keyword] = ["a": Keyword("ProjectX")!, "b": .junk, "c": .forwarded]
         let letterFor: (Keyword) -> Character? = { keyword in names.first(where: { $0.value == keyword })?.key }
         #expect(MaildirInfo.letters(for: flags, letterForKeyword: letterFor).0 == letters)
         #expect(MaildirInfo.flags(fromLetters: Substring(letters), keywordNames: names).0 == flags)
+    }
+
+    @Test("$Forwarded reads back from P alone (mutt) and from its keyword letter alone (Dovecot)")
+    func forwarded() {
+        let names: [Character: Keyword] = ["a": .forwarded]
+        #expect(MaildirInfo.flags(fromLetters: "PS", keywordNames: [:]).0 == FlagSet([.seen, .keyword(.forwarded)]))
+        #expect(MaildirInfo.flags(fromLetters: "Sa", keywordNames: names).0 == FlagSet([.seen, .keyword(.forwarded)]))
     }
 
     @Test("unknown letters are reported, not guessed")
@@ -71,12 +78,10 @@ struct MaildirFormatTests {
         let keywords = try MaildirKeywords(directory: directory.path)
         #expect(keywords.letter(for: Keyword("existing")!) == "a")  // names match case-insensitively
         #expect(keywords.letter(for: .junk) == "b")
-        var many = Set((0..<30).map { Keyword("kw\($0)")! })
-        many.insert(.forwarded)  // has its own letter P, never a keyword letter
+        let many = Set((0..<30).map { Keyword("kw\($0)")! })
         try keywords.assign(many)
         let assigned = many.filter { keywords.letter(for: $0) != nil }
         #expect(assigned.count == 24)
-        #expect(keywords.letter(for: .forwarded) == nil)
         let reloaded = try MaildirKeywords(directory: directory.path)
         #expect(reloaded.keywordsByLetter.count == 26)
         #expect(reloaded.keywordsByLetter["a"] == Keyword("Existing"))

@@ -210,3 +210,44 @@ struct MboxReaderTests {
         #expect(message.fingerprint == Fingerprint.of(Array(("Subject: big\n\n" + body).utf8)))
     }
 }
+
+@Suite("mbox flag headers")
+struct MboxMetadataTests {
+    static let table: [([String], FlagSet)] = [
+        (["Status: O"], FlagSet()),
+        (["Status: RO"], FlagSet([.seen])),
+        (["Status: RO", "X-Status: A"], FlagSet([.seen, .answered])),
+        (["Status: O", "X-Status: FTD"], FlagSet([.flagged, .draft, .deleted])),
+        (["Status: RO", "X-Status: AFTD", "X-Keywords: $Forwarded $Junk"], FlagSet([.seen, .answered, .flagged, .draft, .deleted, .keyword(.forwarded), .keyword(.junk)])),
+    ]
+
+    @Test("flags to Status/X-Status/X-Keywords and back", arguments: table)
+    func bothWays(lines: [String], flags: FlagSet) {
+        #expect(String(decoding: MboxMetadata.lines(for: flags, newline: [0x0a]), as: UTF8.self) == lines.joined(separator: "\n") + "\n")
+        let fields = lines.map { line -> (name: String, value: String) in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
+        }
+        #expect(MboxMetadata.parse(fields: fields).flags == flags)
+    }
+
+    static let mozilla: [(String, FlagSet)] = [
+        ("0000", FlagSet()), ("0001", FlagSet([.seen])), ("0003", FlagSet([.seen, .answered])),
+        ("0005", FlagSet([.seen, .flagged])), ("0009", FlagSet([.seen, .deleted])),
+        ("1001", FlagSet([.seen, .keyword(.forwarded)])), ("zz", FlagSet()),
+    ]
+
+    @Test("Thunderbird's X-Mozilla-Status bits", arguments: mozilla)
+    func thunderbirdBits(value: String, flags: FlagSet) {
+        #expect(MboxMetadata.parse(fields: [("X-Mozilla-Status", value)]).flags == flags)
+    }
+
+    @Test("Status/X-Status win over X-Mozilla-Status; comma-separated and invalid keywords")
+    func precedence() {
+        let parsed = MboxMetadata.parse(fields: [
+            ("X-Mozilla-Status", "0005"), ("Status", "O"), ("X-Keywords", "one,two bad\\word"),
+        ])
+        #expect(parsed.flags == FlagSet([.keyword(Keyword("one")!), .keyword(Keyword("two")!)]))
+        #expect(parsed.invalidKeywords == ["bad\\word"])
+    }
+}

@@ -22,4 +22,20 @@ public struct ProgressSnapshot: Sendable {
     public var runBytesStored: Int
     /// Seconds since the run started.
     public var elapsed: Double
+
+    public init(
+        folder: String, folderIndex: Int, folderCount: Int, messagesDone: Int, messagesTotal: Int?, bytesRead: Int,
+        bytesTotal: Int?, runMessages: Int, runBytesStored: Int, elapsed: Double
+    ) {
+        self.folder = folder
+        self.folderIndex = folderIndex
+        self.folderCount = folderCount
+        self.messagesDone = messagesDone
+        self.messagesTotal = messagesTotal
+        self.bytesRead = bytesRead
+        self.bytesTotal = bytesTotal
+        self.runMessages = runMessages
+        self.runBytesStored = runBytesStored
+        self.elapsed = elapsed
+    }
 }

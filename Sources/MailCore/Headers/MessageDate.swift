@@ -43,48 +43,70 @@ public enum MessageDate {
         "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
     ]
 
+    /// Lower-case month abbreviations as bytes, for matching without Foundation.
+    private static let monthKeys: [[UInt8]] = months.map { Array($0.lowercased().utf8) }
+
     private static func parseTokens(_ text: String, strictMonthNames: Bool) -> Date? {
-        // Drop comments, then split on whitespace and commas.
-        var cleaned = ""
+        // Drop comments, then split on whitespace and commas; all on bytes.
+        var tokens: [ArraySlice<UInt8>] = []
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
         var depth = 0
-        for character in text.prefix(200) {
-            if character == "(" { depth += 1; continue }
-            if character == ")" { depth = max(0, depth - 1); continue }
-            if depth == 0 { cleaned.append(character == "," ? " " : character) }
+        for byte in text.utf8.prefix(200) {
+            if byte == UInt8(ascii: "(") { depth += 1; continue }
+            if byte == UInt8(ascii: ")") { depth = max(0, depth - 1); continue }
+            if depth == 0 { bytes.append(byte == UInt8(ascii: ",") ? 0x20 : byte) }
         }
+        var tokenStart: Int?
+        for (index, byte) in bytes.enumerated() {
+            if byte == 0x20 || byte == 0x09 {
+                if let begin = tokenStart { tokens.append(bytes[begin..<index]) }
+                tokenStart = nil
+            } else if tokenStart == nil {
+                tokenStart = index
+            }
+        }
+        if let begin = tokenStart { tokens.append(bytes[begin...]) }
+
         var day: Int?
         var month: Int?
         var year: Int?
         var time: (Int, Int, Int)?
         var zoneMinutes: Int?
-        for token in cleaned.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-            if time == nil, token.contains(":") {
-                let parts = token.split(separator: ":", omittingEmptySubsequences: false)
-                guard parts.count == 2 || parts.count == 3, let h = Int(parts[0]), let m = Int(parts[1]) else { continue }
-                let s = parts.count == 3 ? Int(parts[2]) : 0
+        for token in tokens {
+            if time == nil, token.contains(UInt8(ascii: ":")) {
+                let parts = token.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+                guard parts.count == 2 || parts.count == 3, let h = number(parts[0]), let m = number(parts[1]) else {
+                    continue
+                }
+                let s = parts.count == 3 ? number(parts[2]) : 0
                 guard let s, (0...23).contains(h), (0...59).contains(m), (0...60).contains(s) else { return nil }
                 time = (h, m, min(s, 59))
-            } else if let first = token.first, first == "+" || first == "-", token.count == 5,
-                let value = Int(token.dropFirst()), zoneMinutes == nil
+            } else if let first = token.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-"), token.count == 5,
+                let value = number(token.dropFirst()), zoneMinutes == nil
             {
-                let minutes = (value / 100) * 60 + value % 100
                 guard value % 100 < 60 else { return nil }
-                zoneMinutes = first == "-" ? -minutes : minutes
-            } else if let number = Int(token), token.allSatisfy(\.isASCII) {
+                let minutes = (value / 100) * 60 + value % 100
+                zoneMinutes = first == UInt8(ascii: "-") ? -minutes : minutes
+            } else if let value = number(token) {
                 if day == nil && token.count <= 2 {
-                    day = number
+                    day = value
                 } else if year == nil {
                     switch token.count {
-                    case 4...: year = number
-                    case 3: year = number + 1900
-                    default: year = number < 50 ? number + 2000 : number + 1900
+                    case 4...: year = value
+                    case 3: year = value + 1900
+                    default: year = value < 50 ? value + 2000 : value + 1900
                     }
                 }
             } else if month == nil, strictMonthNames ? token.count == 3 : token.count >= 3,
-                let index = months.firstIndex(where: { token.prefix(3).caseInsensitiveCompare($0) == .orderedSame })
+                let index = monthKeys.firstIndex(where: { key in
+                    zip(key, token.prefix(3)).allSatisfy { $0 == ($1 | 0x20) }
+                })
             {
                 month = index + 1
-            } else if zoneMinutes == nil, time != nil, let named = namedZones[token.uppercased()] {
+            } else if zoneMinutes == nil, time != nil, token.count <= 3,
+                let named = namedZones[String(decoding: token, as: UTF8.self).uppercased()]
+            {
                 zoneMinutes = named
             }
         }
@@ -94,6 +116,17 @@ public enum MessageDate {
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2) - Int64((zoneMinutes ?? 0) * 60)
         return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    /// A run of ASCII digits (at most 9) as a number.
+    private static func number(_ token: ArraySlice<UInt8>) -> Int? {
+        guard !token.isEmpty, token.count <= 9 else { return nil }
+        var value = 0
+        for byte in token {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
     }
 
     private static func daysInMonth(_ month: Int, _ year: Int) -> Int {

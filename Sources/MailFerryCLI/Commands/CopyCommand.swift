@@ -62,6 +62,11 @@ struct CopyCommand: AsyncParsableCommand {
     func run() async throws {
         let sourceEndpoint = try EndpointOpener.parse(source)
         let destinationEndpoint = try EndpointOpener.parse(destination)
+        if sourceEndpoint.overlaps(destinationEndpoint) {
+            Terminal.standardError(
+                "mailferry: the source and the destination overlap (\(sourceEndpoint) and \(destinationEndpoint)); copy into another place")
+            throw ExitStatus.usage.exitCode
+        }
         let options = storeOptions.storeOptions
         let sourceStore = try EndpointOpener.openSource(sourceEndpoint, options: options)
         let sinkStore: any MessageSink

@@ -5,10 +5,13 @@ import MailCore
 ///
 /// A line is returned with its terminator (LF, or CRLF). A line longer than ``maximumPiece``
 /// comes back in pieces: every piece but the last has `isComplete == false`, and the next piece
-/// does not start a line. The returned range indexes ``buffer`` and stays valid only until the
-/// next call.
+/// does not start a line. A line's bytes (``subscript(_:)``) stay valid only until the next call
+/// that reads (``next()``, ``peek()``, ``lookahead(distance:count:limit:)``).
+///
+/// The buffer is raw memory owned by the reader rather than an array, so the per-line work in
+/// the hot loop of an mbox scan involves no reference counting.
 public final class LineReader {
-    /// The line's bytes within ``buffer``, and whether it ends the line.
+    /// A line's position in the buffer, and whether it ends the line.
     public struct Line {
         public var range: Range<Int>
         public var isComplete: Bool
@@ -17,10 +20,9 @@ public final class LineReader {
     }
 
     public let input: any ByteInput
-    /// The reader's buffer; lines are ranges into it.
-    public private(set) var buffer: [UInt8]
     /// Longest piece returned at once; longer lines are split.
     public let maximumPiece: Int
+    private var storage: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
     private var inputEnded = false
@@ -34,8 +36,16 @@ public final class LineReader {
 
     public init(input: any ByteInput, bufferSize: Int = 1 << 20) {
         self.input = input
-        self.buffer = [UInt8](repeating: 0, count: bufferSize)
-        self.maximumPiece = bufferSize / 2
+        self.storage = .allocate(byteCount: max(bufferSize, 16), alignment: 16)
+        self.maximumPiece = max(bufferSize, 16) / 2
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The bytes of `line` (valid until the next read).
+    @inline(__always)
+    public subscript(_ line: Line) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: storage[line.range])
     }
 
     /// The next line or piece; `nil` at the end of the stream.
@@ -55,7 +65,7 @@ public final class LineReader {
         return line
     }
 
-    /// The line ``next()`` will return, without consuming it. Ranges returned earlier become invalid.
+    /// The line ``next()`` will return, without consuming it. Bytes returned earlier become invalid.
     public func peek() throws -> Line? {
         if let peeked { return peeked }
         peeked = try scan()
@@ -63,75 +73,65 @@ public final class LineReader {
     }
 
     /// Copies the bytes of `line`.
-    public func bytes(of line: Line) -> [UInt8] { Array(buffer[line.range]) }
+    public func bytes(of line: Line) -> [UInt8] { Array(self[line]) }
 
     /// Whether the bytes of `line` begin with `prefix`.
     @inline(__always)
     public func line(_ line: Line, hasPrefix prefix: [UInt8]) -> Bool {
-        guard line.range.count >= prefix.count else { return false }
-        var index = line.range.lowerBound
-        for byte in prefix {
-            if buffer[index] != byte { return false }
-            index += 1
-        }
-        return true
+        self[line].starts(with: prefix)
     }
 
     /// Whether `line` holds only its terminator.
     @inline(__always)
     public func isBlank(_ line: Line) -> Bool {
-        let count = line.range.count
         guard line.startsLine, line.isComplete else { return false }
-        if count == 1 { return buffer[line.range.lowerBound] == 0x0a }
-        if count == 2 { return buffer[line.range.lowerBound] == 0x0d && buffer[line.range.lowerBound + 1] == 0x0a }
-        return count == 0
+        let bytes = self[line]
+        switch bytes.count {
+        case 0: return true
+        case 1: return bytes[0] == 0x0a
+        case 2: return bytes[0] == 0x0d && bytes[1] == 0x0a
+        default: return false
+        }
     }
 
     /// The `count` bytes that start `distance` bytes after the last line returned (fewer at the
     /// end of the stream), without consuming anything; `nil` when that is more than `limit` bytes
-    /// ahead or past the end of the stream. The buffer grows as needed, up to `limit`. Used to check an mbox `Content-Length`.
+    /// ahead or past the end of the stream. The buffer grows as needed, up to `limit`. Used to
+    /// check an mbox `Content-Length`.
     public func lookahead(distance: Int, count: Int, limit: Int) throws -> [UInt8]? {
         precondition(peeked == nil, "lookahead after peek")
         let needed = distance + count
         guard needed <= limit else { return nil }
-        if start + needed > buffer.count {
+        if start + needed > storage.count {
             let pending = end - start
-            if needed > buffer.count {
-                var grown = [UInt8](repeating: 0, count: needed)
-                grown.withUnsafeMutableBytes { target in
-                    buffer.withUnsafeBytes { source in
-                        target.baseAddress!.copyMemory(from: source.baseAddress! + start, byteCount: pending)
-                    }
-                }
-                buffer = grown
+            if needed > storage.count {
+                let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: needed, alignment: 16)
+                grown.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: pending)
+                storage.deallocate()
+                storage = grown
             } else {
-                buffer.withUnsafeMutableBytes { raw in
-                    raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: pending)
-                }
+                storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: pending)
             }
             start = 0
             end = pending
         }
         while end - start < needed && !inputEnded {
-            let got = try buffer.withUnsafeMutableBytes { raw in
-                try input.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
-            }
+            let got = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]))
             if got == 0 { inputEnded = true }
             end += got
         }
         let from = start + distance
         guard from <= end else { return nil }
-        return Array(buffer[from..<min(end, from + count)])
+        return Array(storage[from..<min(end, from + count)])
     }
 
     private func scan() throws -> Line? {
         var searchFrom = start
         while true {
             if searchFrom < end {
-                let found = buffer.withUnsafeBytes {
-                    LineEndings.firstIndex(of: 0x0a, in: UnsafeRawBufferPointer(rebasing: $0[searchFrom..<end]))
-                }
-                if let found {
+                if let found = LineEndings.firstIndex(
+                    of: 0x0a, in: UnsafeRawBufferPointer(rebasing: storage[searchFrom..<end]))
+                {
                     let lineEnd = searchFrom + found + 1
                     if lineEnd - start <= maximumPiece {
                         return Line(range: start..<lineEnd, isComplete: true, startsLine: atLineStart)
@@ -146,18 +146,14 @@ public final class LineReader {
                 return Line(range: start..<end, isComplete: true, startsLine: atLineStart)
             }
             searchFrom = end
-            if start > 0 && end == buffer.count || start >= buffer.count / 2 {
+            if start > 0 && end == storage.count || start >= storage.count / 2 {
                 let pending = end - start
-                buffer.withUnsafeMutableBytes { raw in
-                    raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: pending)
-                }
+                storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: pending)
                 searchFrom -= start
                 start = 0
                 end = pending
             }
-            let got = try buffer.withUnsafeMutableBytes { raw in
-                try input.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
-            }
+            let got = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]))
             if got == 0 { inputEnded = true }
             end += got
         }

@@ -57,41 +57,91 @@ public final class MaildirDelivery {
         keywords = try MaildirKeywords(directory: directory)
     }
 
+    /// One message to deliver.
+    public struct Message: Sendable {
+        public var data: MessageData
+        public var flags: FlagSet
+        public var internalDate: Date?
+
+        public init(data: MessageData, flags: FlagSet, internalDate: Date?) {
+            self.data = data
+            self.flags = flags
+            self.internalDate = internalDate
+        }
+    }
+
     /// Writes one message. On return the file is complete and fsynced, and renamed into place;
-    /// call ``syncDirectories()`` after a batch to make the renames themselves durable.
+    /// call ``syncDirectories()`` afterwards to make the rename itself durable.
     public func deliver(_ data: MessageData, flags: FlagSet, internalDate: Date?) throws -> Delivered {
-        try keywords.assign(flags.keywords)
-        let (letters, dropped) = MaildirInfo.letters(for: flags, letterForKeyword: keywords.letter(for:))
-        let temporaryName = MaildirFileName.uniqueBase(size: 0, virtualSize: 0)
-            .split(separator: ",").first.map(String.init) ?? "mailferry"
-        let temporaryPath = "\(directory)/tmp/\(temporaryName)"
-        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw Self.deliveryError("create", temporaryPath) }
-        var sizes = (written: 0, virtual: 0)
-        do {
-            sizes = try writeBody(data, to: fd, path: temporaryPath)
-            if let internalDate {
-                let seconds = internalDate.timeIntervalSince1970.rounded(.down)
-                var times = [timespec(tv_sec: Int(seconds), tv_nsec: 0), timespec(tv_sec: Int(seconds), tv_nsec: 0)]
-                guard futimens(fd, &times) == 0 else { throw Self.deliveryError("set the time of", temporaryPath) }
+        try deliver([Message(data: data, flags: flags, internalDate: internalDate)])[0].get()
+    }
+
+    /// Writes a batch: every message to `tmp/`, then all of them fsynced together, then each
+    /// renamed into `cur/` (or `new/`) in order. Returns one result per message; a failed message
+    /// leaves nothing behind. Call ``syncDirectories()`` after the batch. Throws only when the
+    /// folder's keyword file cannot be updated (nothing is delivered then).
+    public func deliver(_ batch: [Message]) throws -> [Result<Delivered, MailError>] {
+        var allKeywords = Set<Keyword>()
+        for message in batch { allKeywords.formUnion(message.flags.keywords) }
+        try keywords.assign(allKeywords)
+
+        struct Staged {
+            var index: Int
+            var fd: Int32
+            var name: String
+            var written: Int
+            var virtual: Int
+            var letters: String
+            var dropped: Set<Keyword>
+        }
+        var results = [Result<Delivered, MailError>?](repeating: nil, count: batch.count)
+        var staged: [Staged] = []
+        staged.reserveCapacity(batch.count)
+        for (index, message) in batch.enumerated() {
+            let (letters, dropped) = MaildirInfo.letters(for: message.flags, letterForKeyword: keywords.letter(for:))
+            let name = MaildirFileName.uniqueBase(size: 0, virtualSize: 0).split(separator: ",").first.map(String.init)
+                ?? "mailferry"
+            let path = "\(directory)/tmp/\(name)"
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else {
+                results[index] = .failure(Self.deliveryError("create", path))
+                continue
             }
-            try POSIX.fsync(fd, path: temporaryPath, scope: .message)
-            sysClose(fd)
-        } catch {
-            sysClose(fd)
-            unlink(temporaryPath)
-            throw Self.graded(error)
+            do {
+                let sizes = try writeBody(message.data, to: fd, path: path)
+                if let internalDate = message.internalDate {
+                    let seconds = Int(internalDate.timeIntervalSince1970.rounded(.down))
+                    var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+                    guard futimens(fd, &times) == 0 else { throw Self.deliveryError("set the time of", path) }
+                }
+                staged.append(Staged(index: index, fd: fd, name: name, written: sizes.written, virtual: sizes.virtual, letters: letters, dropped: dropped))
+            } catch {
+                sysClose(fd)
+                unlink(path)
+                results[index] = .failure(Self.graded(error))
+            }
         }
-        let base = "\(temporaryName),S=\(sizes.written),W=\(sizes.virtual)"
-        let useNew = options.newForUnseen && letters.isEmpty
-        let relative = useNew ? "new/\(base)" : "cur/\(base):2,\(letters)"
-        guard rename(temporaryPath, "\(directory)/\(relative)") == 0 else {
-            let error = Self.deliveryError("move into place", "\(directory)/\(relative)")
-            unlink(temporaryPath)
-            throw error
+        let syncResults = ParallelSync.fsyncAll(staged.map(\.fd))
+        for (item, syncError) in zip(staged, syncResults) {
+            sysClose(item.fd)
+            let temporaryPath = "\(directory)/tmp/\(item.name)"
+            guard syncError == 0 else {
+                unlink(temporaryPath)
+                results[item.index] = .failure(Self.graded(POSIX.error("sync", path: temporaryPath, scope: .message, code: syncError)))
+                continue
+            }
+            let base = "\(item.name),S=\(item.written),W=\(item.virtual)"
+            let useNew = options.newForUnseen && item.letters.isEmpty
+            let relative = useNew ? "new/\(base)" : "cur/\(base):2,\(item.letters)"
+            guard rename(temporaryPath, "\(directory)/\(relative)") == 0 else {
+                results[item.index] = .failure(Self.deliveryError("move into place", "\(directory)/\(relative)"))
+                unlink(temporaryPath)
+                continue
+            }
+            if useNew { usedNew = true } else { usedCur = true }
+            results[item.index] = .success(Delivered(relativePath: relative, droppedKeywords: item.dropped))
         }
-        if useNew { usedNew = true } else { usedCur = true }
-        return Delivered(relativePath: relative, droppedKeywords: dropped)
+        return results.map { $0! }
     }
 
     /// fsyncs `cur/` and `new/` so that the renames of delivered messages survive a power cut.
@@ -139,13 +189,15 @@ public final class MaildirDelivery {
         return (written, virtual)
     }
 
-    private static func deliveryError(_ what: String, _ path: String) -> any Error {
+    private static func deliveryError(_ what: String, _ path: String) -> MailError {
         graded(POSIX.error(what, path: path, scope: .message))
     }
 
     /// A full disk or a read-only file system stops the run; other failures affect the message.
-    private static func graded(_ error: any Error) -> any Error {
-        guard var mailError = error as? MailError else { return error }
+    private static func graded(_ error: any Error) -> MailError {
+        guard var mailError = error as? MailError else {
+            return MailError(.unwritable, scope: .message, retry: .never, "\(error)")
+        }
         if mailError.code == .noSpace || mailError.errno == EROFS || mailError.errno == EDQUOT {
             mailError.scope = .store
         }

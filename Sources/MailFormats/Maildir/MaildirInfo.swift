@@ -6,13 +6,16 @@ import MailCore
 /// |--------|--------------|
 /// | `D`    | `\Draft`     |
 /// | `F`    | `\Flagged`   |
-/// | `P`    | `$Forwarded` (passed) |
+/// | `P`    | `$Forwarded` (passed; mutt's spelling) |
 /// | `R`    | `\Answered`  (replied) |
 /// | `S`    | `\Seen`      |
 /// | `T`    | `\Deleted`   (trashed) |
 /// | `a`–`z`| keywords, through the folder's `dovecot-keywords` file |
 ///
-/// Letters are written in ASCII order, as the Maildir specification asks.
+/// Letters are written in ASCII order, as the Maildir specification asks. `$Forwarded` is written
+/// both as `P` (for mutt and other Maildir readers) and as a keyword letter (Dovecot does not read
+/// `P` as `$Forwarded`: it lists `$Forwarded` in `dovecot-keywords`); either one reads back as
+/// `$Forwarded`.
 public enum MaildirInfo {
     /// The info separators seen in the wild: `:` (standard), `;` and `!` (file systems without `:`).
     public static let separators: [Character] = [":", ";", "!"]
@@ -54,7 +57,7 @@ public enum MaildirInfo {
         if flags.system.contains(.deleted) { letters.append("T") }
         var dropped: Set<Keyword> = []
         var keywordLetters: [Character] = []
-        for keyword in flags.keywords where keyword != .forwarded {
+        for keyword in flags.keywords {
             if let letter = letterForKeyword(keyword) { keywordLetters.append(letter) } else { dropped.insert(keyword) }
         }
         letters += keywordLetters.sorted()

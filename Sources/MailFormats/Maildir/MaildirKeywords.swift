@@ -59,7 +59,7 @@ public final class MaildirKeywords {
     /// Keywords beyond the 26 letters get none; call ``letter(for:)`` afterwards to see which.
     public func assign(_ keywords: Set<Keyword>) throws {
         var changed = false
-        for keyword in keywords.sorted() where keyword != .forwarded && letter(for: keyword) == nil {
+        for keyword in keywords.sorted() where letter(for: keyword) == nil {
             guard let free = (0..<Self.maximumCount).first(where: { names[$0] == nil }) else { break }
             names[free] = keyword
             changed = true

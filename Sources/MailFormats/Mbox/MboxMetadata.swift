@@ -20,6 +20,9 @@ public enum MboxMetadata {
         "status", "x-status", "x-keywords", "x-uid", "x-imap", "x-imapbase", "content-length",
     ]
 
+    /// Lower-cased names of every field ``parse(fields:)`` reads.
+    public static let readFields: Set<String> = bookkeepingFields.union(["x-mozilla-status", "x-mozilla-keys"])
+
     /// What the header fields of one message say.
     public struct Parsed: Sendable {
         public var flags = FlagSet()

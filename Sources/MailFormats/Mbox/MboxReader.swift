@@ -132,7 +132,7 @@ public final class MboxReader {
         }
         let spool = MessageSpool(spillThreshold: options.spillThreshold)
         var size = 0
-        func append(_ bytes: ArraySlice<UInt8>) throws {
+        func append(_ bytes: UnsafeRawBufferPointer) throws {
             size += bytes.count
             if !options.countOnly { try spool.append(bytes) }
         }
@@ -148,7 +148,7 @@ public final class MboxReader {
                 break
             }
             if !line.startsLine || isHeaderLine(line, hasPreviousField: !headerBytes.isEmpty) {
-                headerBytes += lines.buffer[line.range]
+                headerBytes.append(contentsOf: lines[line])
                 if headerBytes.count > options.maximumHeaderBytes {
                     headerOverflow = true
                     break
@@ -179,13 +179,23 @@ public final class MboxReader {
                     messageKey: "offset:\(from.offset)", messageNumber: number, path: path, line: from.line))
         }
 
-        let fields = Self.splitFields(headerBytes)
-        let metadata = MboxMetadata.parse(fields: fields.map { ($0.name, $0.value) })
+        // Bookkeeping fields become flags and leave the message; all other bytes stay as they are.
         var keptHeaders: [UInt8] = []
         keptHeaders.reserveCapacity(headerBytes.count)
-        for field in fields where !MboxMetadata.bookkeepingFields.contains(field.name.lowercased()) {
-            keptHeaders += headerBytes[field.range]
+        var metadataFields: [(name: String, value: String)] = []
+        headerBytes.withUnsafeBytes { buffer in
+            for field in HeaderFields.split(buffer).fields {
+                let name = field.colon.map { $0 - field.range.lowerBound <= 18 } == true
+                    ? HeaderFields.lowercasedName(field, in: buffer) : ""
+                if MboxMetadata.readFields.contains(name) {
+                    metadataFields.append((name, HeaderFields.value(field, in: buffer)))
+                }
+                if !MboxMetadata.bookkeepingFields.contains(name) {
+                    keptHeaders.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[field.range]))
+                }
+            }
         }
+        let metadata = MboxMetadata.parse(fields: metadataFields)
         if headerOverflow {
             warnings.append(
                 MailError.limitExceeded(
@@ -200,8 +210,8 @@ public final class MboxReader {
                     messageNumber: number, path: path, line: from.line))
         }
         let headerSummary = HeaderScanner.scan(keptHeaders + (headerTerminator ?? []))
-        try append(keptHeaders[...])
-        if let headerTerminator { try append(headerTerminator[...]) }
+        try keptHeaders.withUnsafeBytes { try append($0) }
+        if let headerTerminator { try headerTerminator.withUnsafeBytes { try append($0) } }
 
         // Body.
         var usedContentLength = false
@@ -237,57 +247,57 @@ public final class MboxReader {
 
     /// Reads body lines up to the next separator (left in `pendingFrom`) or the end of the file.
     private func readBody(
-        firstLine: [UInt8]?, previousBlank startBlank: Bool, append: (ArraySlice<UInt8>) throws -> Void
+        firstLine: [UInt8]?, previousBlank startBlank: Bool, append: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let unquote = options.dialect != .mboxo && options.dialect != .mboxcl2
         var heldBlank: [UInt8]?
         var previousBlank = startBlank
         if let firstLine {
-            try appendBodyLine(firstLine[...], startsLine: true, unquote: unquote, append: append)
+            try firstLine.withUnsafeBytes { try appendBodyLine($0, startsLine: true, unquote: unquote, append: append) }
             previousBlank = false
         }
         while let line = try lines.next() {
-            if line.startsLine && lines.buffer[line.range.lowerBound] == UInt8(ascii: "F")
-                && lines.line(line, hasPrefix: Self.fromPrefix)
+            let bytes = lines[line]
+            if line.startsLine && bytes.first == UInt8(ascii: "F") && bytes.starts(with: Self.fromPrefix)
             {
-                let bytes = lines.bytes(of: line)
-                if try isSeparator(bytes, previousBlank: previousBlank) {
-                    pendingFrom = (bytes, lines.offset - Int64(bytes.count), lines.lineNumber)
+                let copied = Array(bytes)
+                if try isSeparator(copied, previousBlank: previousBlank) {
+                    pendingFrom = (copied, lines.offset - Int64(copied.count), lines.lineNumber)
                     return  // the held blank line separated the messages; it belongs to neither
                 }
                 if let held = heldBlank {
-                    try append(held[...])
+                    try held.withUnsafeBytes { try append($0) }
                     heldBlank = nil
                 }
                 evidence.unquotedFromLines += 1
-                try append(bytes[...])
+                try copied.withUnsafeBytes { try append($0) }
                 previousBlank = false
                 continue
             }
             if let held = heldBlank {
-                try append(held[...])
+                try held.withUnsafeBytes { try append($0) }
                 heldBlank = nil
             }
             if lines.isBlank(line) {
-                heldBlank = lines.bytes(of: line)
+                heldBlank = Array(bytes)
                 previousBlank = true
                 continue
             }
             previousBlank = false
-            try appendBodyLine(lines.buffer[line.range], startsLine: line.startsLine, unquote: unquote, append: append)
+            try appendBodyLine(bytes, startsLine: line.startsLine, unquote: unquote, append: append)
         }
         // End of file: a final blank line is the separator mbox writers add after the last message.
     }
 
     private func appendBodyLine(
-        _ bytes: ArraySlice<UInt8>, startsLine: Bool, unquote: Bool, append: (ArraySlice<UInt8>) throws -> Void
+        _ bytes: UnsafeRawBufferPointer, startsLine: Bool, unquote: Bool, append: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         if startsLine, bytes.first == UInt8(ascii: ">") {
-            let quotes = bytes.prefix(while: { $0 == UInt8(ascii: ">") }).count
-            let rest = bytes.dropFirst(quotes)
-            if rest.starts(with: Self.fromPrefix) {
+            var quotes = 0
+            while quotes < bytes.count && bytes[quotes] == UInt8(ascii: ">") { quotes += 1 }
+            if UnsafeRawBufferPointer(rebasing: bytes[quotes...]).starts(with: Self.fromPrefix) {
                 if quotes == 1 { evidence.quotedFromLines += 1 } else { evidence.multiplyQuotedFromLines += 1 }
-                try append(unquote ? bytes.dropFirst() : bytes)
+                try append(unquote ? UnsafeRawBufferPointer(rebasing: bytes[1...]) : bytes)
                 return
             }
         }
@@ -320,18 +330,13 @@ public final class MboxReader {
 
     /// `Name: value` with a printable name (or a folded continuation when a field came before).
     private func isHeaderLine(_ line: LineReader.Line, hasPreviousField: Bool) -> Bool {
-        let buffer = lines.buffer
-        let range = line.range
-        guard !range.isEmpty else { return false }
-        let first = buffer[range.lowerBound]
+        let bytes = lines[line]
+        guard let first = bytes.first else { return false }
         if first == 0x20 || first == 0x09 { return hasPreviousField }
-        var index = range.lowerBound
-        let limit = min(range.upperBound, range.lowerBound + 200)
-        while index < limit {
-            let byte = buffer[index]
-            if byte == UInt8(ascii: ":") { return index > range.lowerBound }
+        for index in 0..<min(bytes.count, 200) {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ":") { return index > 0 }
             if byte <= 0x20 || byte >= 0x7f { return false }
-            index += 1
         }
         return false
     }
@@ -356,13 +361,13 @@ public final class MboxReader {
     /// Reads exactly `length` bytes of body (they end at a line end: see ``contentLengthFits(_:)``),
     /// then the blank separator line if there is one. `>From ` lines lose one `>` unless the
     /// dialect is forced to mboxcl2: mutt writes Content-Length *and* quotes (mboxcl).
-    private func readExactly(_ length: Int, append: (ArraySlice<UInt8>) throws -> Void) throws {
+    private func readExactly(_ length: Int, append: (UnsafeRawBufferPointer) throws -> Void) throws {
         let unquote = options.dialect != .mboxcl2
         var remaining = length
         while remaining > 0, let line = try lines.next() {
             remaining -= line.range.count
             if line.startsLine && lines.line(line, hasPrefix: Self.fromPrefix) { evidence.unquotedFromLines += 1 }
-            try appendBodyLine(lines.buffer[line.range], startsLine: line.startsLine, unquote: unquote, append: append)
+            try appendBodyLine(lines[line], startsLine: line.startsLine, unquote: unquote, append: append)
         }
         while let line = try lines.next() {
             if lines.isBlank(line) { continue }
@@ -371,41 +376,5 @@ public final class MboxReader {
             }
             return
         }
-    }
-
-    /// Splits a header section into fields (continuation lines included) with their byte ranges.
-    static func splitFields(_ bytes: [UInt8]) -> [(name: String, value: String, range: Range<Int>)] {
-        var fields: [(String, String, Range<Int>)] = []
-        var index = 0
-        var fieldStart = 0
-        var name: String?
-        func close(at end: Int) {
-            guard fieldStart < end else { return }
-            let raw = bytes[fieldStart..<end]
-            let fieldName = name ?? ""
-            var value = ""
-            if let colon = raw.firstIndex(of: UInt8(ascii: ":")), name != nil {
-                value = String(decoding: raw[(colon + 1)...], as: UTF8.self)
-                    .replacingOccurrences(of: "\r\n", with: "").replacingOccurrences(of: "\n", with: "")
-                    .trimmingCharacters(in: .whitespaces)
-            }
-            fields.append((fieldName, value, fieldStart..<end))
-        }
-        while index < bytes.count {
-            let lineEnd = (bytes[index...].firstIndex(of: 0x0a).map { $0 + 1 }) ?? bytes.count
-            let first = bytes[index]
-            if first != 0x20 && first != 0x09 || index == 0 {
-                close(at: index)
-                fieldStart = index
-                if let colon = bytes[index..<lineEnd].firstIndex(of: UInt8(ascii: ":")) {
-                    name = String(decoding: bytes[index..<colon], as: UTF8.self)
-                } else {
-                    name = nil
-                }
-            }
-            index = lineEnd
-        }
-        close(at: bytes.count)
-        return fields
     }
 }

@@ -43,6 +43,28 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The file-system path the endpoint names.
+    public var path: String {
+        switch self {
+        case .maildir(let path), .mbox(let path): return path
+        }
+    }
+
+    /// Whether two endpoints name the same place on disk, or one lies inside the other (copying
+    /// a store into itself would read its own output).
+    public func overlaps(_ other: StoreEndpoint) -> Bool {
+        let a = Self.canonical(path)
+        let b = Self.canonical(other.path)
+        return a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
+    }
+
+    private static func canonical(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
+        var text = url.path
+        while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+
     private static func usage(_ text: String) -> MailError {
         MailError(.invalidEndpoint, scope: .store, retry: .never, text)
     }

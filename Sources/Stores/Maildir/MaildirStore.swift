@@ -112,24 +112,27 @@ final class MaildirFolderWriter: FolderWriter {
     var location: String { delivery.directory }
 
     func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
+        let results = try delivery.deliver(
+            batch.map { MaildirDelivery.Message(data: $0.data, flags: $0.flags, internalDate: $0.internalDate) })
+        try delivery.syncDirectories()
         var outcomes: [DeliveryOutcome] = []
         outcomes.reserveCapacity(batch.count)
-        for envelope in batch {
-            do {
-                let delivered = try delivery.deliver(envelope.data, flags: envelope.flags, internalDate: envelope.internalDate)
+        for (envelope, result) in zip(batch, results) {
+            switch result {
+            case .success(let delivered):
                 outcomes.append(
                     .stored(
                         StoredMessage(
-                            reference: delivered.relativePath,
-                            droppedFlags: FlagSet(keywords: delivered.droppedKeywords))))
-            } catch let error as MailError where error.scope == .message {
+                            reference: delivered.relativePath, droppedFlags: FlagSet(keywords: delivered.droppedKeywords))))
+            case .failure(let error) where error.scope == .message:
                 var failure = error
                 failure.messageNumber = envelope.number
                 failure.messageKey = envelope.key.value
-                outcomes.append(.failed(failure.inFolder(envelope.folder)))
+                outcomes.append(.failed(failure))
+            case .failure(let error):
+                throw error  // a full disk or read-only file system: the store cannot go on
             }
         }
-        try delivery.syncDirectories()
         return outcomes
     }
 
