@@ -58,13 +58,14 @@ let package = Package(
             name: "MailFormatsTests", dependencies: ["MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "StoresTests", dependencies: ["Stores", "MailFormats", "MailCore", "MailTesting"],
+            name: "StoresTests", dependencies: ["Stores", "Engine", "MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "MailCore", "MailTesting", "Stores"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "MailFerryCLITests", dependencies: ["MailFerryCLI", "Engine", "MailCore", "MailTesting", "Stores"],
+            name: "MailFerryCLITests",
+            dependencies: ["MailFerryCLI", "Engine", "Stores", "MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
     ]
 )
