@@ -50,34 +50,22 @@ public struct Fingerprint: Hashable, Sendable, Codable, CustomStringConvertible 
 /// Computes a ``Fingerprint`` from bytes fed in chunks of any size.
 public struct FingerprintBuilder: Sendable {
     private var hasher = SHA256()
+    private var canonical = LineEndingConverter(to: .crlf)
     private var lastByte: UInt8?
 
     public init() {}
 
     public mutating func update(_ chunk: UnsafeRawBufferPointer) {
-        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
-        var segmentStart = 0
-        var search = 0
-        while search < chunk.count,
-            let found = LineEndings.firstIndex(of: 0x0a, in: UnsafeRawBufferPointer(rebasing: chunk[search...]))
-        {
-            let lf = search + found
-            let previous = lf > 0 ? chunk[lf - 1] : lastByte
-            if previous != 0x0d {
-                hasher.update(UnsafeRawBufferPointer(start: base + segmentStart, count: lf - segmentStart))
-                hasher.update(LineEndings.crBytes)
-                segmentStart = lf
-            }
-            search = lf + 1
-        }
-        hasher.update(UnsafeRawBufferPointer(start: base + segmentStart, count: chunk.count - segmentStart))
-        lastByte = chunk[chunk.count - 1]
+        guard let last = chunk.last else { return }
+        canonical.convert(chunk) { hasher.update($0) }
+        lastByte = last
     }
 
     public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
+    /// The fingerprint; a final line break is added when the bytes lack one.
     public mutating func finish() -> Fingerprint {
         switch lastByte {
         case nil, 0x0a: break
