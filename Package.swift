@@ -15,6 +15,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // zlib, for .gz mbox files (and later archives); Debian: zlib1g-dev.
@@ -36,8 +38,25 @@ let package = Package(
             swiftSettings: swiftSettings),
         // On-disk formats (Maildir, mbox, gzip streams); no networking.
         .target(name: "MailFormats", dependencies: ["MailCore", "CZlib"], swiftSettings: swiftSettings),
+        // IMAP grammar: response types, a bounded incremental parser, the command encoder (ByteBuffer only).
+        .target(
+            name: "IMAPCore",
+            dependencies: ["MailCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+        // IMAP connections: NIO channel, TLS and STARTTLS, authentication, pipelined commands.
+        .target(
+            name: "IMAPClient",
+            dependencies: [
+                "IMAPCore", "MailCore", "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings),
         // Stores: the only place that knows both a format/protocol and the MailCore store protocols.
-        .target(name: "Stores", dependencies: ["MailCore", "MailFormats"], swiftSettings: swiftSettings),
+        .target(
+            name: "Stores", dependencies: ["MailCore", "MailFormats", "IMAPCore", "IMAPClient"],
+            swiftSettings: swiftSettings),
         // The copy engine: plans, streams and reports; knows stores only through MailCore protocols.
         .target(name: "Engine", dependencies: ["MailCore"], swiftSettings: swiftSettings),
         // Command line: argument parsing, progress rendering, exit codes.
@@ -54,6 +73,10 @@ let package = Package(
         .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
 
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore", "MailTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IMAPCoreTests",
+            dependencies: ["IMAPCore", "MailCore", "MailTesting", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "MailFormatsTests", dependencies: ["MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),

@@ -99,3 +99,23 @@ struct LineEndingsTests {
         }
     }
 }
+
+@Suite("IMAP dates")
+struct IMAPDateTests {
+    @Test("parses INTERNALDATE and formats APPEND dates", arguments: [
+        ("27-Nov-2026 12:52:45 +0100", "2026-11-27T11:52:45Z"), (" 7-Nov-2026 12:52:45 -0800", "2026-11-07T20:52:45Z"),
+        ("\"01-Jan-2020 00:00:00 +0000\"", "2020-01-01T00:00:00Z"),
+    ])
+    func parse(text: String, expected: String) {
+        #expect(MessageDate.parseIMAP(text) == ISO8601DateFormatter().date(from: expected))
+    }
+
+    @Test("round trip and invalid dates")
+    func roundTrip() {
+        let date = ISO8601DateFormatter().date(from: "2024-03-04T09:05:02Z")!
+        #expect(MessageDate.formatIMAP(date) == " 4-Mar-2024 09:05:02 +0000")
+        #expect(MessageDate.parseIMAP(MessageDate.formatIMAP(date)) == date)
+        #expect(MessageDate.parseIMAP("31-Feb-2024 09:05:02 +0000") == nil)
+        #expect(MessageDate.parseIMAP("yesterday") == nil)
+    }
+}

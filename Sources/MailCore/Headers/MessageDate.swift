@@ -31,6 +31,22 @@ public enum MessageDate {
         return "\(weekdays[c.weekday]), \(c.day) \(months[c.month - 1]) \(c.year) \(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)) +0000"
     }
 
+    /// Parses IMAP's `date-time` (RFC 3501 §9): `27-Nov-2026 12:52:45 +0100` (the day may be
+    /// space-padded), as INTERNALDATE carries it.
+    public static func parseIMAP(_ text: String) -> Date? {
+        let trimmed = text.drop(while: { $0 == " " || $0 == "\"" })
+        let parts = trimmed.split(separator: "-", maxSplits: 2)
+        guard parts.count == 3 else { return nil }
+        return parseTokens("\(parts[0]) \(parts[1]) \(parts[2].replacingDoubleQuotes())", strictMonthNames: true)
+    }
+
+    /// `27-Nov-2026 12:52:45 +0000`, for APPEND.
+    public static func formatIMAP(_ date: Date) -> String {
+        let c = civil(fromEpoch: Int64(date.timeIntervalSince1970.rounded(.down)))
+        let day = c.day < 10 ? " \(c.day)" : "\(c.day)"
+        return "\(day)-\(months[c.month - 1])-\(c.year) \(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)) +0000"
+    }
+
     // MARK: - Parsing
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -173,4 +189,8 @@ public enum MessageDate {
     }
 
     private static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}
+
+extension Substring {
+    fileprivate func replacingDoubleQuotes() -> String { String(self.filter { $0 != "\"" }) }
 }
