@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "MailFerryCLI",
             dependencies: [
-                "MailCore", "MailFormats", "Stores", "Engine",
+                "MailCore", "MailFormats", "Stores", "Engine", "IMAPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -78,10 +78,19 @@ let package = Package(
             dependencies: ["IMAPCore", "MailCore", "MailTesting", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "IMAPClientTests",
+            dependencies: [
+                "IMAPClient", "IMAPCore", "MailCore", "MailTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "MailFormatsTests", dependencies: ["MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "StoresTests", dependencies: ["Stores", "Engine", "MailFormats", "MailCore", "MailTesting"],
+            name: "StoresTests",
+            dependencies: ["Stores", "Engine", "MailFormats", "MailCore", "MailTesting", "IMAPClient", "IMAPCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "MailCore", "MailTesting", "Stores"],

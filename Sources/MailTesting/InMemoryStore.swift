@@ -84,7 +84,7 @@ public final class InMemoryStore: MessageSource, MessageSink {
         return MessageStream(Reader(items: items(in: folder.path), folder: folder.path, failing: failingMessages))
     }
 
-    public func openFolder(_ path: FolderPath) async throws -> any FolderWriter {
+    public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
         if failingFolders.contains(path) {
             throw MailError.folder(.unwritable, "folder cannot be created (test)", folder: path)
         }

@@ -55,7 +55,7 @@ struct CLITests {
 
     @Test("usage and configuration errors exit 2", arguments: [
         ["copy"], ["copy", "mbox:a"], ["copy", "/no/scheme", "maildir:/tmp/x"], ["copy", "ftp://x", "maildir:/tmp/x"],
-        ["copy", "imaps://me@example.org", "maildir:/tmp/x"], ["copy", "mbox:a", "maildir:b", "--mbox-dialect", "weird"],
+        ["copy", "pop3s://me@example.org", "maildir:/tmp/x"], ["copy", "imaps://me:pw@127.0.0.1", "maildir:/tmp/x"], ["copy", "mbox:a", "maildir:b", "--mbox-dialect", "weird"],
         ["copy", "mbox:a", "maildir:b", "--to-folder", "a//b"], ["frobnicate"],
         ["copy", "maildir:/tmp/same", "maildir:/tmp/same/"], ["copy", "maildir:/tmp/tree", "mbox:/tmp/tree/inside.mbox"],
     ])
@@ -131,5 +131,57 @@ struct CLITests {
         #expect(rows.map { $0["messages"] as? Int } == [7, 7])
         let text = try BuiltProducts.run(["folders", "mbox:\(sampleMbox)"])
         #expect(text.stdout.contains("1 folder, 7 messages"))
+    }
+}
+
+@Suite("The mailferry command with IMAP", .enabled(if: TestServer.isAvailable, TestServer.skipReason), .serialized)
+struct CLIIMAPTests {
+    let server = TestServer.current!
+
+    var environment: [String: String] {
+        ["MAILFERRY_SOURCE_PASSWORD": server.password, "MAILFERRY_DEST_PASSWORD": server.password]
+    }
+
+    @Test("copies the sample mbox into an IMAP folder and back, with a report")
+    func mboxToIMAP() throws {
+        try server.reset(user: "erin")
+        let directory = try TemporaryDirectory("cli-imap")
+        defer { directory.remove() }
+        let url = "imaps://erin@\(server.host):\(server.imapsPort)"
+        let up = try BuiltProducts.run(["copy", "mbox:\(sampleMbox)", "\(url)/Old Mail", "--ca-file", server.caFile, "--json"], environment: environment)
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(try json(up.stdout)["outcome"] as? String == "complete")
+        let down = try BuiltProducts.run(["copy", "\(url)/Old Mail", "mbox:\(directory.file("back.mbox"))", "--ca-file", server.caFile], environment: environment)
+        #expect(down.status == 0, "\(down.stderr)")
+        let original = try BuiltProducts.run(["folders", "mbox:\(sampleMbox)", "--json"])
+        let back = try BuiltProducts.run(["folders", "mbox:\(directory.file("back.mbox"))", "--json"])
+        #expect(original.stdout.contains("\"messages\" : 7") && back.stdout.contains("\"messages\" : 7"))
+        #expect(!up.stderr.contains(server.password) && !up.stdout.contains(server.password))
+    }
+
+    @Test("a wrong password exits 3 and says why")
+    func wrongPassword() throws {
+        let result = try BuiltProducts.run(
+            ["folders", "imaps://erin@\(server.host):\(server.imapsPort)", "--ca-file", server.caFile],
+            environment: ["MAILFERRY_SOURCE_PASSWORD": "not-the-password"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("authentication failed"))
+    }
+
+    @Test("a certificate from an untrusted CA exits 3; the system trust store does not know the test CA either")
+    func untrustedCertificate() throws {
+        for arguments in [["--ca-file", server.otherCAFile], []] {
+            let result = try BuiltProducts.run(
+                ["folders", "imaps://erin@\(server.host):\(server.imapsPort)"] + arguments, environment: environment)
+            #expect(result.status == 3)
+            #expect(result.stderr.contains("TLS"))
+        }
+    }
+
+    @Test("--tls-insecure connects anyway and warns loudly")
+    func insecure() throws {
+        let result = try BuiltProducts.run(["folders", "imaps://erin@\(server.host):\(server.imapsPort)", "--tls-insecure"], environment: environment)
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("WARNING: TLS certificate verification is OFF"))
     }
 }

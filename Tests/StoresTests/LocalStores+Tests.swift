@@ -1,4 +1,5 @@
 import Engine
+import IMAPClient
 import Foundation
 import MailCore
 import MailFormats
@@ -22,7 +23,7 @@ struct LocalStoreTests {
         try directory.write("filterlog.html", "<html>")
         try directory.write("notes.txt", "not mail")
         try directory.write("Old.mbox/mbox", message)  // Apple Mail export
-        let source = try StoreFactory.openSource(.mbox(path: directory.path))
+        let source = try await StoreFactory.openSource(.mbox(path: directory.path))
         let folders = try await source.listFolders()
         #expect(folders.map(\.path.displayName) == ["INBOX", "Archives", "Archives/2021", "Old", "Trash"])
         #expect(folders.first { $0.path.displayName == "Trash" }?.path.role == .trash)
@@ -37,17 +38,17 @@ struct LocalStoreTests {
     func mboxDirectorySink() async throws {
         let directory = try TemporaryDirectory("mboxdir")
         defer { directory.remove() }
-        let sink = try StoreFactory.openSink(.mbox(path: directory.file("out/")))
+        let sink = try await StoreFactory.openSink(.mbox(path: directory.file("out/")))
         for name in ["INBOX", "Projects/Alpha/Specs", "..", "Notes.sbd"] {
             let path = FolderPath(parsing: name, delimiter: "/")!
-            let writer = try await sink.openFolder(path)
+            let writer = try await sink.openFolder(path, subscribe: true)
             _ = try await writer.store([MessageEnvelope(bytes: Array("Subject: \(name)\n\nx\n".utf8), folder: path, key: SourceKey(name))])
             try await writer.close()
         }
         #expect(FileManager.default.fileExists(atPath: directory.file("out/Projects.sbd/Alpha.sbd/Specs")))
         #expect(FileManager.default.fileExists(atPath: directory.file("out/Projects")))  // parents exist, as Thunderbird expects
         #expect(FileManager.default.fileExists(atPath: directory.file("out/\\2e\\2e")))
-        let back = try await contents(of: StoreFactory.openSource(.mbox(path: directory.file("out"))))
+        let back = try await contents(of: await StoreFactory.openSource(.mbox(path: directory.file("out"))))
         #expect(back.filter { !$0.value.isEmpty }.keys.sorted() == ["..", "INBOX", "Notes.sbd", "Projects/Alpha/Specs"])
     }
 
@@ -55,8 +56,8 @@ struct LocalStoreTests {
     func unreadableMaildirFile() async throws {
         let directory = try TemporaryDirectory("unreadable")
         defer { directory.remove() }
-        let sink = try StoreFactory.openSink(.maildir(path: directory.file("src")))
-        let writer = try await sink.openFolder(.inbox)
+        let sink = try await StoreFactory.openSink(.maildir(path: directory.file("src")))
+        let writer = try await sink.openFolder(.inbox, subscribe: true)
         _ = try await writer.store((0..<3).map { MessageEnvelope(bytes: Array("Subject: \($0)\n\nx\n".utf8), folder: .inbox, key: SourceKey("\($0)")) })
         try await writer.close()
         let dangling = directory.file("src/cur/0000000001.broken:2,S")
@@ -72,20 +73,20 @@ struct LocalStoreTests {
     }
 
     @Test("stores that cannot be opened fail at once with the path")
-    func unopenable() throws {
+    func unopenable() async throws {
         let directory = try TemporaryDirectory("unopenable")
         defer { directory.remove() }
         try directory.write("file", "x")
-        #expect { try StoreFactory.openSource(.maildir(path: directory.file("missing"))) } throws: { error in
+        await #expect { try await StoreFactory.openSource(.maildir(path: directory.file("missing"))) } throws: { error in
             (error as? MailError)?.scope == .store && (error as? MailError)?.code == .notFound
         }
-        #expect { try StoreFactory.openSink(.maildir(path: directory.file("file/inside"))) } throws: { error in
+        await #expect { try await StoreFactory.openSink(.maildir(path: directory.file("file/inside"))) } throws: { error in
             (error as? MailError)?.scope == .store
         }
-        #expect { try StoreFactory.openSink(.mbox(path: directory.file("nodir/box.mbox"))) } throws: { error in
+        await #expect { try await StoreFactory.openSink(.mbox(path: directory.file("nodir/box.mbox"))) } throws: { error in
             (error as? MailError)?.scope == .store && (error as? MailError)?.path == directory.file("nodir")
         }
-        #expect { try StoreFactory.openSource(.mbox(path: directory.file("missing.mbox"))) } throws: { error in
+        await #expect { try await StoreFactory.openSource(.mbox(path: directory.file("missing.mbox"))) } throws: { error in
             (error as? MailError)?.code == .notFound
         }
     }
@@ -101,7 +102,30 @@ struct LocalStoreTests {
     func badEndpoints() {
         #expect { try StoreEndpoint(parsing: "/just/a/path") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
         #expect { try StoreEndpoint(parsing: "ftp://x") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
-        #expect { try StoreEndpoint(parsing: "imaps://me@host") } throws: { ($0 as? MailError)?.code == .unsupported }
+        #expect { try StoreEndpoint(parsing: "pop3s://me@host") } throws: { ($0 as? MailError)?.code == .unsupported }
+        #expect { try StoreEndpoint(parsing: "imaps://me:secret@host") } throws: { ($0 as? MailError)?.summary.contains("password in the URL") == true }
+        #expect { try StoreEndpoint(parsing: "imaps://host") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
         #expect { try StoreEndpoint(parsing: "mbox:") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
+    }
+}
+
+@Suite("IMAP endpoints")
+struct IMAPEndpointTests {
+    @Test("parse users, hosts, ports, folders; defaults per scheme", arguments: [
+        ("imaps://me@example.org", "me", "example.org", 993, nil),
+        ("imap://me%40gmail.com@imap.gmail.com:1143/Archive/2019", "me@gmail.com", "imap.gmail.com", 1143, "Archive/2019"),
+        ("imaps://u@[::1]:9993/INBOX", "u", "::1", 9993, "INBOX"),
+        ("imaps://u@host/Sent%20Items", "u", "host", 993, "Sent Items"),
+    ])
+    func parse(text: String, user: String, host: String, port: Int, folder: String?) throws {
+        guard case .imap(let endpoint) = try StoreEndpoint(parsing: text) else {
+            Issue.record("not an IMAP endpoint")
+            return
+        }
+        #expect(endpoint.username == user)
+        #expect(endpoint.host == host)
+        #expect(endpoint.port == port)
+        #expect(endpoint.folder?.displayName == folder)
+        #expect(endpoint.security == (text.hasPrefix("imaps") ? .implicitTLS : .startTLS))
     }
 }

@@ -15,9 +15,11 @@ struct Kept: Hashable {
 
 func contents(of source: any MessageSource) async throws -> [String: [Kept]] {
     var result: [String: [Kept]] = [:]
-    for folder in try await source.listFolders() {
+    for folder in try await source.listFolders() where folder.isSelectable {
         var kept: [Kept] = []
-        for try await item in try await source.messages(in: folder) {
+        let stream = try await source.messages(in: folder)
+        defer { stream.reader.close() }
+        for try await item in stream {
             if case .message(let envelope) = item {
                 kept.append(Kept(fingerprint: envelope.fingerprint, flags: envelope.flags, internalDate: envelope.internalDate))
             }
@@ -27,11 +29,12 @@ func contents(of source: any MessageSource) async throws -> [String: [Kept]] {
     return result
 }
 
-func copy(_ from: StoreEndpoint, _ to: StoreEndpoint, options: StoreOptions = StoreOptions(), planner: CopyPlanner = CopyPlanner())
+func copy(_ from: StoreEndpoint, _ to: StoreEndpoint, options: StoreOptions = StoreOptions(), planner: CopyPlanner? = nil)
     async throws -> CopyReport
 {
-    let source = try StoreFactory.openSource(from, options: options)
-    let sink = try StoreFactory.openSink(to, options: options)
+    let planner = planner ?? CopyPlanner(toFolder: to.folder, onlyFolder: from.folder)
+    let source = try await StoreFactory.openSource(from, options: options)
+    let sink = try await StoreFactory.openSink(to, options: options)
     var copyOptions = CopyOptions()
     copyOptions.planner = planner
     return await CopyEngine(source: source, sink: sink, options: copyOptions).run()
@@ -61,9 +64,9 @@ struct RoundTripTests {
         let second = try await copy(.maildir(path: directory.file("Maildir")), .mbox(path: directory.file("back.mbox")))
         #expect(second.outcome == .complete)
 
-        let original = try await contents(of: StoreFactory.openSource(.mbox(path: directory.file("original.mbox"))))
-        let maildir = try await contents(of: StoreFactory.openSource(.maildir(path: directory.file("Maildir"))))
-        let back = try await contents(of: StoreFactory.openSource(.mbox(path: directory.file("back.mbox"))))
+        let original = try await contents(of: await StoreFactory.openSource(.mbox(path: directory.file("original.mbox"))))
+        let maildir = try await contents(of: await StoreFactory.openSource(.maildir(path: directory.file("Maildir"))))
+        let back = try await contents(of: await StoreFactory.openSource(.mbox(path: directory.file("back.mbox"))))
         let expected = samples.map { Kept(fingerprint: Fingerprint.of($0.bytes), flags: $0.flags, internalDate: $0.internalDate) }
         #expect(original["INBOX"] == expected)
         #expect(maildir["INBOX"] == expected)
@@ -77,11 +80,11 @@ struct RoundTripTests {
         let names = ["INBOX", "Archive", "Archive/2021", "Rechnungen/Überweisungen", "a.b", "..", "~home", "cur", "x/y z&w"]
         var options = StoreOptions()
         options.maildirLayout = .maildirPlusPlus
-        let source = try StoreFactory.openSink(.maildir(path: directory.file("pp")), options: options)
+        let source = try await StoreFactory.openSink(.maildir(path: directory.file("pp")), options: options)
         var generator = MessageGenerator(seed: 5)
         for name in names {
             let path = try #require(FolderPath(parsing: name, delimiter: "/"))
-            let writer = try await source.openFolder(path)
+            let writer = try await source.openFolder(path, subscribe: true)
             let sample = generator.next()
             _ = try await writer.store([MessageEnvelope(bytes: sample.bytes, folder: path, key: SourceKey("k"), flags: sample.flags, internalDate: sample.internalDate)])
             try await writer.close()
@@ -99,8 +102,8 @@ struct RoundTripTests {
 
         options.maildirLayout = nil
         _ = try await copy(.maildir(path: directory.file("fs")), .maildir(path: directory.file("pp2")), options: options)
-        let original = try await contents(of: StoreFactory.openSource(.maildir(path: directory.file("pp"))))
-        let again = try await contents(of: StoreFactory.openSource(.maildir(path: directory.file("pp2"))))
+        let original = try await contents(of: await StoreFactory.openSource(.maildir(path: directory.file("pp"))))
+        let again = try await contents(of: await StoreFactory.openSource(.maildir(path: directory.file("pp2"))))
         #expect(Set(original.keys) == Set(names.map { FolderPath(parsing: $0, delimiter: "/")!.displayName }))
         #expect(again == original)
     }
@@ -109,17 +112,17 @@ struct RoundTripTests {
     func flatten() async throws {
         let directory = try TemporaryDirectory("flatten")
         defer { directory.remove() }
-        let sink = try StoreFactory.openSink(.maildir(path: directory.file("md")))
+        let sink = try await StoreFactory.openSink(.maildir(path: directory.file("md")))
         for name in ["INBOX", "Archive", "Sent"] {
             let path = FolderPath(parsing: name, delimiter: "/")!
-            let writer = try await sink.openFolder(path)
+            let writer = try await sink.openFolder(path, subscribe: true)
             _ = try await writer.store([MessageEnvelope(bytes: Array("Subject: \(name)\n\nx\n".utf8), folder: path, key: SourceKey(name))])
             try await writer.close()
         }
         let report = try await copy(.maildir(path: directory.file("md")), .mbox(path: directory.file("all.mbox")))
         #expect(report.totals.copied == 3)
         #expect(report.notes.contains("the destination holds one folder: 3 source folders were copied into it flat"))
-        let back = try await contents(of: StoreFactory.openSource(.mbox(path: directory.file("all.mbox"))))
+        let back = try await contents(of: await StoreFactory.openSource(.mbox(path: directory.file("all.mbox"))))
         #expect(back["INBOX"]?.count == 3)
     }
 }

@@ -21,25 +21,52 @@ public struct CopyPlanner: Sendable {
     public var exclude: [FolderPattern] = []
     /// Destination for a single-folder source, or the parent under which a tree is placed.
     public var toFolder: FolderPath?
+    /// Copy only this source folder (named in the source's URL); it then counts as a single folder.
+    public var onlyFolder: FolderPath?
 
-    public init(include: [FolderPattern] = [], exclude: [FolderPattern] = [], toFolder: FolderPath? = nil) {
+    public init(
+        include: [FolderPattern] = [], exclude: [FolderPattern] = [], toFolder: FolderPath? = nil,
+        onlyFolder: FolderPath? = nil
+    ) {
         self.include = include
         self.exclude = exclude
         self.toFolder = toFolder
+        self.onlyFolder = onlyFolder
     }
 
     /// Maps the source's folders into the sink:
     /// - a sink with one folder (an mbox file) receives everything (the plan notes the flattening);
     /// - a single-folder source (an mbox file) goes to `toFolder`, else INBOX;
-    /// - a tree keeps its shape, under `toFolder` when given.
+    /// - a tree keeps its shape, under `toFolder` when given;
+    /// - without `toFolder`, a folder with a special-use role goes to the sink's folder with the
+    ///   same role, whatever each is called (the source's `Sent Items` into the sink's `Sent`),
+    ///   and its sub-folders follow it.
     public func plan(
-        sourceFolders: [FolderInfo], sourceCapabilities: StoreCapabilities, sinkCapabilities: StoreCapabilities
+        sourceFolders: [FolderInfo], sourceCapabilities: StoreCapabilities, sinkFolders: [FolderInfo] = [],
+        sinkCapabilities: StoreCapabilities
     ) -> CopyPlan {
         let selected = sourceFolders.filter { folder in
             folder.isSelectable && (include.isEmpty || include.contains { $0.matches(folder.path) })
-                && !exclude.contains { $0.matches(folder.path) }
+                && !exclude.contains { $0.matches(folder.path) } && (onlyFolder == nil || folder.path == onlyFolder)
         }
+        var sourceCapabilities = sourceCapabilities
+        if onlyFolder != nil { sourceCapabilities.hierarchy = .single }
         var notes: [String] = []
+        // Role → the sink's folder with that role, and the source folders being renamed to it.
+        var sinkByRole: [SpecialUse: FolderPath] = [:]
+        for folder in sinkFolders {
+            if let role = folder.path.role, sinkByRole[role] == nil { sinkByRole[role] = folder.path }
+        }
+        var renamed: [(from: FolderPath, to: FolderPath)] = []
+        if toFolder == nil && sinkCapabilities.hierarchy == .tree && sourceCapabilities.hierarchy == .tree {
+            for folder in selected {
+                guard let role = folder.path.role, let target = sinkByRole[role], target != folder.path,
+                    !folder.path.isInbox, !renamed.contains(where: { $0.to == target })
+                else { continue }
+                renamed.append((folder.path, target))
+                notes.append("\(folder.path.displayName) (\(role.attribute)) goes to \(target.displayName), the destination's \(role.attribute) folder")
+            }
+        }
         let entries: [CopyPlan.Entry] = selected.map { folder in
             var destination: FolderPath
             if sinkCapabilities.hierarchy == .single {
@@ -48,6 +75,8 @@ public struct CopyPlanner: Sendable {
                 destination = toFolder ?? .inbox
             } else if let toFolder {
                 destination = folder.path.prefixed(by: toFolder)
+            } else if let rename = renamed.first(where: { $0.from == folder.path || $0.from.isAncestor(of: folder.path) }) {
+                destination = FolderPath(rename.to.components + folder.path.components.dropFirst(rename.from.components.count))!
             } else {
                 destination = folder.path
             }

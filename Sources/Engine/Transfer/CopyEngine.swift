@@ -25,6 +25,9 @@ public struct CopyEngine: Sendable {
 
     /// Runs the copy (or the plan, for a dry run) and returns the report. Never throws: a store
     /// failure ends the run with `outcome == .stopped`.
+    ///
+    /// Folders are copied one at a time, or several at once when both stores allow it
+    /// (``StoreCapabilities/maximumConcurrency``); the report lists them in plan order either way.
     public func run() async -> CopyReport {
         let started = Date()
         var report = CopyReport(
@@ -32,81 +35,110 @@ public struct CopyEngine: Sendable {
             dryRun: options.dryRun, startedAt: started)
         do {
             let folders = try await source.listFolders()
+            let existing = (try? await sink.listFolders()) ?? []
             let plan = options.planner.plan(
-                sourceFolders: folders, sourceCapabilities: source.capabilities, sinkCapabilities: sink.capabilities)
+                sourceFolders: folders, sourceCapabilities: source.capabilities, sinkFolders: existing,
+                sinkCapabilities: sink.capabilities)
             report.notes += plan.notes
             report.warnings += await source.listingProblems().map { CopyReport.Problem($0) }
             observer?(.planned(plan))
-            var progress = RunProgress(
+            let progress = RunProgress(
                 started: started,
                 bytesTotal: plan.entries.allSatisfy { $0.source.byteCount != nil }
                     ? plan.entries.reduce(0) { $0 + ($1.source.byteCount ?? 0) } : nil)
-            for (index, entry) in plan.entries.enumerated() {
-                observer?(
-                    .folderStarted(
-                        index: index, count: plan.entries.count, source: entry.source.path.displayName,
-                        destination: entry.destination.displayName))
-                let folderReport: CopyReport.FolderReport
-                if options.dryRun {
-                    folderReport = await planFolder(entry, report: &report)
-                } else {
-                    folderReport = await copyFolder(
-                        entry, index: index, count: plan.entries.count, progress: &progress, report: &report)
+            let concurrency = max(
+                1,
+                min(source.capabilities.maximumConcurrency, sink.capabilities.maximumConcurrency, options.maximumConcurrency))
+            var outcomes = [FolderOutcome?](repeating: nil, count: plan.entries.count)
+            await withTaskGroup(of: (Int, FolderOutcome).self) { group in
+                var next = 0
+                var stopped = false
+                func launch(_ index: Int) {
+                    let entry = plan.entries[index]
+                    observer?(
+                        .folderStarted(
+                            index: index, count: plan.entries.count, source: entry.source.path.displayName,
+                            destination: entry.destination.displayName))
+                    group.addTask {
+                        let outcome = options.dryRun
+                            ? await planFolder(entry)
+                            : await copyFolder(entry, index: index, count: plan.entries.count, progress: progress)
+                        return (index, outcome)
+                    }
                 }
-                report.folders.append(folderReport)
-                observer?(.folderFinished(folderReport))
-                progress.bytesReadBefore += entry.source.byteCount ?? 0
-                if report.stoppedBy != nil { break }
+                while next < min(concurrency, plan.entries.count) {
+                    launch(next)
+                    next += 1
+                }
+                for await (index, outcome) in group {
+                    outcomes[index] = outcome
+                    progress.finish(folderIndex: index, bytes: plan.entries[index].source.byteCount)
+                    observer?(.folderFinished(outcome.report))
+                    if outcome.stoppedBy != nil { stopped = true }
+                    if !stopped && next < plan.entries.count {
+                        launch(next)
+                        next += 1
+                    }
+                }
+            }
+            for outcome in outcomes.compactMap({ $0 }) {
+                report.folders.append(outcome.report)
+                report.failures += outcome.failures
+                report.warnings += outcome.warnings
+                report.losses += outcome.losses
+                report.notes += outcome.notes
+                if report.stoppedBy == nil { report.stoppedBy = outcome.stoppedBy }
             }
         } catch let error as MailError {
             report.stoppedBy = CopyReport.Problem(error)
         } catch {
-            report.stoppedBy = CopyReport.Problem(
-                MailError(.internalError, scope: .store, retry: .never, "\(error)"))
+            report.stoppedBy = CopyReport.Problem(MailError(.internalError, scope: .store, retry: .never, "\(error)"))
         }
         report.finish(at: Date())
         return report
     }
 
-    private struct RunProgress {
-        var started: Date
-        var bytesTotal: Int?
-        var bytesReadBefore = 0
-        var messages = 0
-        var bytesStored = 0
+    /// What copying (or planning) one folder produced, merged into the report afterwards.
+    struct FolderOutcome: Sendable {
+        var report: CopyReport.FolderReport
+        var failures: [CopyReport.Problem] = []
+        var warnings: [CopyReport.Problem] = []
+        var losses: [CopyReport.Loss] = []
+        var notes: [String] = []
+        var stoppedBy: CopyReport.Problem?
+
+        init(_ entry: CopyPlan.Entry) {
+            report = CopyReport.FolderReport(
+                source: entry.source.path.displayName, destination: entry.destination.displayName,
+                sourceLocation: entry.source.location)
+        }
+
+        /// Files a folder- or store-level error: a store error stops the run.
+        mutating func record(_ error: any Error, folder: FolderPath) {
+            let mailError = (error as? MailError) ?? MailError(.internalError, scope: .store, retry: .never, "\(error)")
+            let problem = CopyReport.Problem(mailError, folder: folder)
+            if mailError.scope == .store {
+                stoppedBy = problem
+            } else {
+                failures.append(problem)
+            }
+            report.error = mailError.summary
+        }
     }
 
-    private func planFolder(_ entry: CopyPlan.Entry, report: inout CopyReport) async -> CopyReport.FolderReport {
-        var folderReport = CopyReport.FolderReport(
-            source: entry.source.path.displayName, destination: entry.destination.displayName,
-            sourceLocation: entry.source.location)
+    private func planFolder(_ entry: CopyPlan.Entry) async -> FolderOutcome {
+        var outcome = FolderOutcome(entry)
         do {
             let status = try await source.status(of: entry.source)
-            folderReport.plannedMessages = status.messages
-            folderReport.plannedBytes = status.bytes
+            outcome.report.plannedMessages = status.messages
+            outcome.report.plannedBytes = status.bytes
             if status.unreadable > 0 {
-                folderReport.error = "\(status.unreadable) message(s) unreadable"
+                outcome.report.error = "\(status.unreadable) message(s) unreadable"
             }
-        } catch let error as MailError {
-            folderReport.error = error.summary
-            report.failures.append(CopyReport.Problem(error, folder: entry.source.path))
         } catch {
-            folderReport.error = "\(error)"
+            outcome.record(error, folder: entry.source.path)
         }
-        return folderReport
-    }
-
-    /// Files a folder- or store-level error in the report; returns the text for the folder's line.
-    private static func record(_ error: any Error, folder: FolderPath, in report: inout CopyReport) -> String {
-        let mailError = (error as? MailError)
-            ?? MailError(.internalError, scope: .store, retry: .never, "\(error)")
-        let problem = CopyReport.Problem(mailError, folder: folder)
-        if mailError.scope == .store {
-            report.stoppedBy = problem
-        } else {
-            report.failures.append(problem)
-        }
-        return mailError.summary
+        return outcome
     }
 
     /// An item on its way from the reader to the writer, with the reader's position for the ETA.
@@ -115,22 +147,21 @@ public struct CopyEngine: Sendable {
         var bytesConsumed: Int
     }
 
-    /// Copies one folder. Message and folder failures go into the report; a store failure sets
-    /// `report.stoppedBy` (the caller stops), with this folder's partial counts kept.
+    /// Copies one folder: a child task reads the source into a bounded channel, this task stores
+    /// batches. Message and folder failures are listed; a store failure sets `stoppedBy`, with
+    /// this folder's partial counts kept.
     private func copyFolder(
-        _ entry: CopyPlan.Entry, index: Int, count: Int, progress: inout RunProgress, report: inout CopyReport
-    ) async -> CopyReport.FolderReport {
-        var folderReport = CopyReport.FolderReport(
-            source: entry.source.path.displayName, destination: entry.destination.displayName,
-            sourceLocation: entry.source.location)
+        _ entry: CopyPlan.Entry, index: Int, count: Int, progress: RunProgress
+    ) async -> FolderOutcome {
+        var outcome = FolderOutcome(entry)
         let writer: any FolderWriter
         do {
-            writer = try await sink.openFolder(entry.destination)
+            writer = try await sink.openFolder(entry.destination, subscribe: entry.source.isSubscribed ?? true)
         } catch {
-            folderReport.error = Self.record(error, folder: entry.destination, in: &report)
-            return folderReport
+            outcome.record(error, folder: entry.destination)
+            return outcome
         }
-        folderReport.destinationLocation = writer.location
+        outcome.report.destinationLocation = writer.location
         var losses: [String: Int] = [:]
         let channel = BoundedChannel<Transit>(budget: options.bufferBudget)
         let source = self.source
@@ -166,43 +197,40 @@ public struct CopyEngine: Sendable {
                             switch transit.item {
                             case .message(let envelope): envelopes.append(envelope)
                             case .failure(let error):
-                                folderReport.failed += 1
-                                report.failures.append(CopyReport.Problem(error, folder: entry.source.path))
+                                outcome.report.failed += 1
+                                outcome.failures.append(CopyReport.Problem(error, folder: entry.source.path))
                             case .warning(let error):
-                                report.warnings.append(CopyReport.Problem(error, folder: entry.source.path))
+                                outcome.warnings.append(CopyReport.Problem(error, folder: entry.source.path))
                             }
                         }
+                        var storedBytes = 0
                         if !envelopes.isEmpty {
-                            let outcomes = try await writer.store(envelopes)
-                            for (envelope, outcome) in zip(envelopes, outcomes) {
-                                switch outcome {
+                            let results = try await writer.store(envelopes)
+                            for (envelope, result) in zip(envelopes, results) {
+                                switch result {
                                 case .stored(let stored):
-                                    folderReport.copied += 1
-                                    folderReport.bytes += envelope.size
+                                    outcome.report.copied += 1
+                                    outcome.report.bytes += envelope.size
+                                    storedBytes += envelope.size
                                     let lost = sink.capabilities.unsupported(in: envelope.flags)
                                     for flag in lost.sorted + stored.droppedFlags.sorted {
                                         losses[flag.description, default: 0] += 1
                                     }
                                 case .failed(let error):
-                                    folderReport.failed += 1
+                                    outcome.report.failed += 1
                                     var failure = error
                                     failure.messageNumber = failure.messageNumber ?? envelope.number
                                     failure.messageKey = failure.messageKey ?? envelope.key.value
-                                    report.failures.append(CopyReport.Problem(failure, folder: entry.source.path))
+                                    outcome.failures.append(CopyReport.Problem(failure, folder: entry.source.path))
                                 }
                             }
-                            progress.messages += envelopes.count
-                            progress.bytesStored += envelopes.reduce(0) { $0 + $1.size }
                         }
-                        observer?(
-                            .progress(
-                                ProgressSnapshot(
-                                    folder: entry.source.path.displayName, folderIndex: index, folderCount: count,
-                                    messagesDone: folderReport.copied + folderReport.failed,
-                                    messagesTotal: entry.source.messageCount,
-                                    bytesRead: progress.bytesReadBefore + consumed, bytesTotal: progress.bytesTotal,
-                                    runMessages: progress.messages, runBytesStored: progress.bytesStored,
-                                    elapsed: Date().timeIntervalSince(progress.started))))
+                        let snapshot = progress.update(
+                            folderIndex: index, folderCount: count, folder: entry.source.path.displayName,
+                            messagesDone: outcome.report.copied + outcome.report.failed,
+                            messagesTotal: entry.source.messageCount, bytesRead: consumed,
+                            storedMessages: envelopes.count, storedBytes: storedBytes)
+                        observer?(.progress(snapshot))
                     }
                 } catch {
                     channel.cancel()
@@ -210,15 +238,15 @@ public struct CopyEngine: Sendable {
                 }
                 return try await group.next() ?? nil
             }
-            if let note { report.notes.append("\(entry.source.path.displayName): \(note)") }
+            if let note { outcome.notes.append("\(entry.source.path.displayName): \(note)") }
             try await writer.close()
         } catch {
             try? await writer.close()
-            folderReport.error = Self.record(error, folder: entry.source.path, in: &report)
+            outcome.record(error, folder: entry.source.path)
         }
         for (flag, messages) in losses.sorted(by: { $0.key < $1.key }) {
-            report.losses.append(CopyReport.Loss(folder: entry.destination.displayName, flag: flag, messages: messages))
+            outcome.losses.append(CopyReport.Loss(folder: entry.destination.displayName, flag: flag, messages: messages))
         }
-        return folderReport
+        return outcome
     }
 }

@@ -10,6 +10,8 @@ public struct CopyOptions: Sendable {
     public var batchMessages = 64
     /// Most bytes handed to the sink at once. Default 2 MiB.
     public var batchBytes = 2 << 20
+    /// Most folders copied at once; the stores' own limits apply too. Default 4.
+    public var maximumConcurrency = 4
 
     public init() {}
 }

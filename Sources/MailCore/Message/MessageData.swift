@@ -137,3 +137,60 @@ public enum SystemError {
         String(cString: strerror(code))
     }
 }
+
+extension MessageData {
+    /// Hands out the message in pieces on demand, for writers that must wait between pieces
+    /// (a network upload): in-memory data comes as one piece, a file in `chunkSize` pieces.
+    public func makeChunkIterator(chunkSize: Int = MessageData.chunkSize) -> ChunkIterator {
+        ChunkIterator(data: self, chunkSize: chunkSize)
+    }
+
+    /// See ``makeChunkIterator(chunkSize:)``.
+    public final class ChunkIterator {
+        private let data: MessageData
+        private let chunkSize: Int
+        private var position = 0
+        private var fd: Int32 = -1
+
+        init(data: MessageData, chunkSize: Int) {
+            self.data = data
+            self.chunkSize = chunkSize
+        }
+
+        deinit {
+            if fd >= 0 { close(fd) }
+        }
+
+        /// The next piece, or `nil` at the end.
+        public func next() throws -> [UInt8]? {
+            switch data.storage {
+            case .memory(let bytes):
+                guard position == 0, !bytes.isEmpty else { return nil }
+                position = bytes.count
+                return bytes
+            case .file(let segment):
+                guard position < segment.length else { return nil }
+                if fd < 0 {
+                    fd = open(segment.path, O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else {
+                        throw MailError(
+                            .unreadable, scope: .message, retry: .never,
+                            "cannot open message file: \(SystemError.text(errno))", path: segment.path, errno: errno)
+                    }
+                }
+                let want = min(chunkSize, segment.length - position)
+                var chunk = [UInt8](repeating: 0, count: want)
+                let got = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(segment.offset) + off_t(position)) }
+                guard got > 0 else {
+                    throw MailError(
+                        .truncatedMessage, scope: .message, retry: .never,
+                        "message file ended \(segment.length - position) bytes early (changed while copying?)",
+                        path: segment.path)
+                }
+                position += got
+                if got < want { chunk.removeLast(want - got) }
+                return chunk
+            }
+        }
+    }
+}

@@ -9,16 +9,19 @@ public struct FolderInfo: Sendable, Hashable {
     public var byteCount: Int?
     /// Where the folder lives, for people: a file or directory path, a server folder name.
     public var location: String?
+    /// Whether the user subscribed to it, when the store knows (IMAP).
+    public var isSubscribed: Bool?
 
     public init(
         path: FolderPath, isSelectable: Bool = true, messageCount: Int? = nil, byteCount: Int? = nil,
-        location: String? = nil
+        location: String? = nil, isSubscribed: Bool? = nil
     ) {
         self.path = path
         self.isSelectable = isSelectable
         self.messageCount = messageCount
         self.byteCount = byteCount
         self.location = location
+        self.isSubscribed = isSubscribed
     }
 }
 

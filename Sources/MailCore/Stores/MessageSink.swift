@@ -4,8 +4,9 @@ public protocol MessageSink: Sendable {
     var capabilities: StoreCapabilities { get }
     /// The folders that exist already.
     func listFolders() async throws -> [FolderInfo]
-    /// Opens `path` for writing, creating it (and its parents) when missing.
-    func openFolder(_ path: FolderPath) async throws -> any FolderWriter
+    /// Opens `path` for writing, creating it (and its parents) when missing; `subscribe` asks a
+    /// store with subscriptions (IMAP) to subscribe to it.
+    func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter
     /// Flushes and releases everything.
     func close() async throws
 }

@@ -24,16 +24,19 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     public var hierarchy: Hierarchy
     /// Largest message accepted, when the store has a limit.
     public var maximumMessageSize: Int?
+    /// How many folders may be read or written at once (IMAP: its connection count; local: 1).
+    public var maximumConcurrency: Int
 
     public init(
         systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,
-        hierarchy: Hierarchy = .tree, maximumMessageSize: Int? = nil
+        hierarchy: Hierarchy = .tree, maximumMessageSize: Int? = nil, maximumConcurrency: Int = 1
     ) {
         self.systemFlags = systemFlags
         self.keywords = keywords
         self.internalDate = internalDate
         self.hierarchy = hierarchy
         self.maximumMessageSize = maximumMessageSize
+        self.maximumConcurrency = maximumConcurrency
     }
 
     /// The flags of `flags` this store cannot keep at all (per-folder limits aside).

@@ -17,17 +17,22 @@ struct CopyCommand: AsyncParsableCommand {
             A single mbox file is one folder: copied into a Maildir it lands in INBOX, or in \
             --to-folder. Copied into a single mbox file, all folders go there flat.
 
+            Passwords come from MAILFERRY_SOURCE_PASSWORD / MAILFERRY_DEST_PASSWORD, a password \
+            file or command, or a prompt — never from the command line.
+
             Examples:
               mailferry copy mbox:~/old.mbox maildir:~/Maildir
               mailferry copy mbox:~/.thunderbird/x.default/Mail/Local\\ Folders maildir:~/Maildir --to-folder Imported
               mailferry copy maildir:~/Maildir mbox:backup.mbox.gz --folder 'Archive*'
+              mailferry copy imaps://me@old.example.com imaps://me@new.example.com
+              mailferry copy mbox:old.mbox imaps://me@new.example.com/Imported/2019
             """
     )
 
-    @Argument(help: "Where to read: maildir:PATH or mbox:PATH.")
+    @Argument(help: "Where to read: maildir:PATH, mbox:PATH, imaps://user@host[/folder] or imap://…")
     var source: String
 
-    @Argument(help: "Where to write: maildir:PATH or mbox:PATH (created when missing).")
+    @Argument(help: "Where to write (created when missing): maildir:PATH, mbox:PATH, imaps://user@host[/folder] or imap://…")
     var destination: String
 
     @Option(name: .customLong("folder"), help: "Copy only folders matching this glob (repeatable; * any, % one level).")
@@ -53,6 +58,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptionGroup
 
+    @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
+
     func validate() throws {
         if let toFolder, FolderPath(parsing: toFolder, delimiter: "/") == nil {
             throw ValidationError("--to-folder \"\(toFolder)\" is not a folder name (empty level?)")
@@ -67,20 +74,23 @@ struct CopyCommand: AsyncParsableCommand {
                 "mailferry: the source and the destination overlap (\(sourceEndpoint) and \(destinationEndpoint)); copy into another place")
             throw ExitStatus.usage.exitCode
         }
-        let options = storeOptions.storeOptions
-        let sourceStore = try EndpointOpener.openSource(sourceEndpoint, options: options)
+        var options = storeOptions.storeOptions
+        try serverOptions.apply(to: &options)
+        serverOptions.warnAboutInsecureChoices()
+        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
         let sinkStore: any MessageSink
         if dryRun {
-            sinkStore = PlannedSink(endpoint: destinationEndpoint, options: options)
+            sinkStore = await PlannedSink.make(endpoint: destinationEndpoint, options: options)
         } else {
-            sinkStore = try EndpointOpener.openSink(destinationEndpoint, options: options)
+            sinkStore = try await EndpointOpener.openSink(destinationEndpoint, options: options)
         }
 
         var copyOptions = CopyOptions()
         copyOptions.dryRun = dryRun
         copyOptions.planner = CopyPlanner(
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init),
-            toFolder: toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") })
+            toFolder: toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder,
+            onlyFolder: sourceEndpoint.folder)
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions) { display.handle($0) }
         let result = await engine.run()
@@ -93,26 +103,41 @@ struct CopyCommand: AsyncParsableCommand {
     }
 }
 
-/// For `--dry-run`: a sink that answers capability questions without touching the destination.
+/// For `--dry-run`: a sink that answers the planner's questions (capabilities, existing folders)
+/// without writing anything. An existing destination is only read.
 struct PlannedSink: MessageSink {
-    let endpoint: StoreEndpoint
-    let options: StoreOptions
+    let displayName: String
+    let capabilities: StoreCapabilities
+    let existing: [FolderInfo]
 
-    var displayName: String { endpoint.description }
-
-    var capabilities: StoreCapabilities {
+    static func make(endpoint: StoreEndpoint, options: StoreOptions) async -> PlannedSink {
         switch endpoint {
-        case .maildir: return StoreCapabilities(keywords: .limited(26))
-        case .mbox(let path):
-            let isDirectory = path.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: path)[.type]
-                as? FileAttributeType) == .typeDirectory
-            return StoreCapabilities(hierarchy: isDirectory ? .tree : .single)
+        case .imap:
+            // Opening an IMAP destination writes nothing; only openFolder would create folders.
+            if let sink = try? await StoreFactory.openSink(endpoint, options: options) {
+                let folders = (try? await sink.listFolders()) ?? []
+                try? await sink.close()
+                return PlannedSink(displayName: sink.displayName, capabilities: sink.capabilities, existing: folders)
+            }
+            return PlannedSink(displayName: endpoint.description, capabilities: StoreCapabilities(), existing: [])
+        case .maildir(let path), .mbox(let path):
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            var capabilities = StoreCapabilities()
+            if case .maildir = endpoint { capabilities.keywords = .limited(26) }
+            if case .mbox = endpoint, !(path.hasSuffix("/") || isDirectory.boolValue) { capabilities.hierarchy = .single }
+            var folders: [FolderInfo] = []
+            if exists, let reader = try? await StoreFactory.openSource(endpoint, options: options) {
+                folders = (try? await reader.listFolders()) ?? []
+                await reader.close()
+            }
+            return PlannedSink(displayName: endpoint.description, capabilities: capabilities, existing: folders)
         }
     }
 
-    func listFolders() async throws -> [FolderInfo] { [] }
+    func listFolders() async throws -> [FolderInfo] { existing }
 
-    func openFolder(_ path: FolderPath) async throws -> any FolderWriter {
+    func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
         throw MailError(.internalError, scope: .store, retry: .never, "a dry run writes nothing")
     }
 

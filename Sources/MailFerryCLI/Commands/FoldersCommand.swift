@@ -11,13 +11,15 @@ struct FoldersCommand: AsyncParsableCommand {
         abstract: "List the folders of a store with message counts and sizes."
     )
 
-    @Argument(help: "The store: maildir:PATH or mbox:PATH.")
+    @Argument(help: "The store: maildir:PATH, mbox:PATH, imaps://user@host or imap://user@host (its options are the --source-* ones).")
     var store: String
 
     @ArgumentParser.Flag(help: "Print JSON instead of a table.")
     var json = false
 
     @OptionGroup var storeOptions: StoreOptionGroup
+
+    @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
 
     struct Row: Codable {
         var folder: String
@@ -31,12 +33,20 @@ struct FoldersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try EndpointOpener.parse(store)
-        let source = try EndpointOpener.openSource(endpoint, options: storeOptions.storeOptions)
+        var options = storeOptions.storeOptions
+        try serverOptions.apply(to: &options)
+        serverOptions.warnAboutInsecureChoices()
+        let source = try await EndpointOpener.openSource(endpoint, options: options)
         var rows: [Row] = []
         var failed = false
         do {
             for folder in try await source.listFolders() {
                 var row = Row(folder: folder.path.displayName, role: folder.path.role?.attribute, location: folder.location)
+                guard folder.isSelectable else {
+                    row.error = "holds no messages (only sub-folders)"
+                    rows.append(row)
+                    continue
+                }
                 do {
                     let status = try await source.status(of: folder)
                     row.messages = status.messages

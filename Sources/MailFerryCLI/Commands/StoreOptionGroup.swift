@@ -55,18 +55,18 @@ enum EndpointOpener {
         }
     }
 
-    static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions) throws -> any MessageSource {
+    static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions) async throws -> any MessageSource {
         do {
-            return try StoreFactory.openSource(endpoint, options: options)
+            return try await StoreFactory.openSource(endpoint, options: options)
         } catch let error as MailError {
             Terminal.standardError("mailferry: cannot open source \(endpoint): \(error.description)")
             throw ExitStatus.storeFailure.exitCode
         }
     }
 
-    static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions) throws -> any MessageSink {
+    static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions) async throws -> any MessageSink {
         do {
-            return try StoreFactory.openSink(endpoint, options: options)
+            return try await StoreFactory.openSink(endpoint, options: options)
         } catch let error as MailError {
             Terminal.standardError("mailferry: cannot open destination \(endpoint): \(error.description)")
             throw ExitStatus.storeFailure.exitCode

@@ -7,12 +7,15 @@ import MailCore
 /// |------|---------|
 /// | `maildir:PATH` | a Maildir tree (Maildir++ or fs layout) |
 /// | `mbox:PATH` | one mbox file (`.gz` read and written compressed), or a directory of them |
+/// | `imaps://user@host[:port][/folder]` | an IMAP account over TLS |
+/// | `imap://user@host[:port][/folder]` | an IMAP account with STARTTLS (required) |
 ///
-/// `~/` at the start of a path is expanded. Network stores (IMAP, POP3) and archives arrive with
-/// later versions; their schemes are recognised so the error can say so.
+/// `~/` at the start of a path is expanded. POP3 and archives arrive with later versions; their
+/// schemes are recognised so the error can say so.
 public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
     case maildir(path: String)
     case mbox(path: String)
+    case imap(IMAPEndpoint)
 
     /// Parses an endpoint; throws an `invalid-endpoint` error (a usage error) that shows the forms.
     public init(parsing text: String) throws {
@@ -27,12 +30,15 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
             guard !rest.isEmpty else { throw Self.usage("\"\(text)\" names no path") }
             let path = Self.expandTilde(rest)
             self = scheme == "maildir" ? .maildir(path: path) : .mbox(path: path)
-        case "imap", "imaps", "pop3", "pop3s", "archive", "gmail":
+        case "imap", "imaps":
+            self = .imap(try IMAPEndpoint(parsing: text))
+        case "pop3", "pop3s", "archive", "gmail":
             throw MailError(
                 .unsupported, scope: .store, retry: .never,
-                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:)")
+                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:, imap://, imaps://)")
         default:
-            throw Self.usage("unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH)")
+            throw Self.usage(
+                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, imaps://user@host, imap://user@host)")
         }
     }
 
@@ -40,22 +46,38 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .maildir(let path): return "maildir:\(path)"
         case .mbox(let path): return "mbox:\(path)"
+        case .imap(let endpoint): return endpoint.description
         }
     }
 
-    /// The file-system path the endpoint names.
-    public var path: String {
+    /// The file-system path a local endpoint names.
+    public var path: String? {
         switch self {
         case .maildir(let path), .mbox(let path): return path
+        case .imap: return nil
         }
     }
 
-    /// Whether two endpoints name the same place on disk, or one lies inside the other (copying
-    /// a store into itself would read its own output).
+    /// The folder named in the endpoint (the `/folder` of an IMAP URL).
+    public var folder: FolderPath? {
+        if case .imap(let endpoint) = self { return endpoint.folder }
+        return nil
+    }
+
+    /// Whether two endpoints name the same place (on disk, one inside the other; or the same
+    /// account on the same server): copying a store into itself would read its own output.
     public func overlaps(_ other: StoreEndpoint) -> Bool {
-        let a = Self.canonical(path)
-        let b = Self.canonical(other.path)
-        return a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
+        switch (self, other) {
+        case (.imap(let a), .imap(let b)):
+            return a.host.lowercased() == b.host.lowercased() && a.port == b.port && a.username == b.username
+                && (a.folder == nil || b.folder == nil || a.folder == b.folder || a.folder!.isAncestor(of: b.folder!)
+                    || b.folder!.isAncestor(of: a.folder!))
+        default:
+            guard let mine = path, let theirs = other.path else { return false }
+            let a = Self.canonical(mine)
+            let b = Self.canonical(theirs)
+            return a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
+        }
     }
 
     private static func canonical(_ path: String) -> String {

@@ -2,7 +2,7 @@ import MailCore
 import MailFormats
 
 /// Options for the local stores, with their defaults.
-public struct StoreOptions: Sendable, Hashable {
+public struct StoreOptions: Sendable {
     /// Layout for a new Maildir (an existing one keeps its own): Maildir++ by default, as Dovecot.
     public var maildirLayout: MaildirLayout?
     /// Deliver messages without flags into `new/` instead of `cur/` (default: all into `cur/`).
@@ -13,6 +13,10 @@ public struct StoreOptions: Sendable, Hashable {
     public var mboxDialect: MboxDialect?
     /// How long to wait for another program's lock on an mbox file, in seconds.
     public var lockTimeout: Double = 30
+    /// Logging in to the source, when it is a server.
+    public var source = ConnectionOptions()
+    /// Logging in to the destination, when it is a server.
+    public var destination = ConnectionOptions()
 
     public init() {}
 }
@@ -20,22 +24,24 @@ public struct StoreOptions: Sendable, Hashable {
 /// Opens the store an endpoint names.
 public enum StoreFactory {
     /// Opens `endpoint` for reading. Throws a `.store`-scoped error when it cannot be used.
-    public static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) throws
+    public static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) async throws
         -> any MessageSource
     {
         switch endpoint {
         case .maildir(let path): return try MaildirStore(openingSource: path, options: options)
         case .mbox(let path): return try MboxStore(openingSource: path, options: options)
+        case .imap(let imap): return try await IMAPStore.open(imap, options: options.source, side: "source")
         }
     }
 
     /// Opens (creating when missing) `endpoint` for writing.
-    public static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) throws
+    public static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) async throws
         -> any MessageSink
     {
         switch endpoint {
         case .maildir(let path): return try MaildirStore(openingSink: path, options: options)
         case .mbox(let path): return try MboxStore(openingSink: path, options: options)
+        case .imap(let imap): return try await IMAPStore.open(imap, options: options.destination, side: "destination")
         }
     }
 }

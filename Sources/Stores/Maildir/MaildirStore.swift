@@ -60,7 +60,7 @@ public final class MaildirStore: MessageSource, MessageSink {
         }
     }
 
-    public func openFolder(_ path: FolderPath) async throws -> any FolderWriter {
+    public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
         do {
             let directory = try tree.createParents(for: path)
             let delivery = try MaildirDelivery(

@@ -119,7 +119,7 @@ public final class MboxStore: MessageSource, MessageSink {
         }
     }
 
-    public func openFolder(_ path: FolderPath) async throws -> any FolderWriter {
+    public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
         let file: String
         let compressed: Bool
         switch shape {

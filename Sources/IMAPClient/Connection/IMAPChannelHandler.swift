@@ -1,0 +1,203 @@
+import IMAPCore
+import NIOCore
+
+/// The connection's protocol engine, on its event loop: decodes responses, routes them to the
+/// commands waiting for them, answers continuation requests, pauses reading when a consumer
+/// falls behind, and switches the pipeline (TLS, compression) at exactly the right byte.
+final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Thrown into a continuation waiter when its command ended instead (NO/BAD before a literal).
+    struct CommandEnded: Error {}
+
+    private var parser: ResponseParser
+    private var buffer = ByteBuffer()
+    private var pending: [(tag: String, sink: any ResponseSink)] = []
+    private var continuationWaiters: [(tag: String, promise: EventLoopPromise<String>)] = []
+    private var switchAfter: (tag: String, action: (ChannelHandlerContext) throws -> Void)?
+    private var greeting: EventLoopPromise<UntaggedResponse>?
+    private var failure: (any Error)?
+    private var byeText: String?
+    private var readPaused = false
+    private var readPending = false
+    private weak var storedContext: ChannelHandlerContext?
+    private let trace: (@Sendable (String) -> Void)?
+    private let responseTimeout: Double
+    /// Untagged responses no command claimed (unsolicited EXISTS, ALERTs, …).
+    var unsolicited: ((UntaggedResponse) -> Void)?
+
+    init(limits: ResponseParser.Limits, greeting: EventLoopPromise<UntaggedResponse>, responseTimeout: Double,
+         trace: (@Sendable (String) -> Void)?) {
+        self.parser = ResponseParser(limits: limits)
+        self.greeting = greeting
+        self.responseTimeout = responseTimeout
+        self.trace = trace
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { storedContext = context }
+
+    // MARK: - Commands (called on the event loop)
+
+    /// Registers a command before its bytes are written; fails at once on a dead connection.
+    func register(tag: String, sink: any ResponseSink) {
+        if let failure {
+            sink.fail(failure)
+            return
+        }
+        pending.append((tag, sink))
+    }
+
+    /// Waits for the next `+` for command `tag` (a synchronizing literal, an AUTHENTICATE step).
+    func awaitContinuation(tag: String, promise: EventLoopPromise<String>) {
+        if let failure {
+            promise.fail(failure)
+            return
+        }
+        continuationWaiters.append((tag, promise))
+    }
+
+    /// After the tagged OK of `tag`, run `action` before reading another byte (STARTTLS, COMPRESS).
+    func switchPipeline(afterTag tag: String, action: @escaping (ChannelHandlerContext) throws -> Void) {
+        switchAfter = (tag, action)
+    }
+
+    /// Resumes reading after a consumer caught up.
+    func resumeReading() {
+        guard readPaused else { return }
+        readPaused = false
+        if readPending, let context = storedContext {
+            readPending = false
+            context.read()
+        }
+    }
+
+    var isFailed: Bool { failure != nil }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        process(context: context)
+    }
+
+    private func process(context: ChannelHandlerContext) {
+        do {
+            while failure == nil, let event = try parser.parse(&buffer) {
+                try handle(event, context: context)
+            }
+        } catch let error as IMAPParserError {
+            failAll(IMAPError.parser(error), context: context)
+        } catch {
+            failAll(error, context: context)
+        }
+        if buffer.readerIndex > 64 * 1024 { buffer.discardReadBytes() }
+    }
+
+    private func handle(_ event: ResponseEvent, context: ChannelHandlerContext) throws {
+        switch event {
+        case .response(.tagged(let tagged)):
+            trace?("S: \(tagged.tag) \(tagged.status.rawValue) \(ServerText.sanitize(tagged.text.text))")
+            guard let index = pending.firstIndex(where: { $0.tag == tagged.tag }) else {
+                throw IMAPError.protocolViolation("a response for unknown tag \(tagged.tag)")
+            }
+            let sink = pending.remove(at: index).sink
+            for waiter in continuationWaiters where waiter.tag == tagged.tag { waiter.promise.fail(CommandEnded()) }
+            continuationWaiters.removeAll { $0.tag == tagged.tag }
+            if let (tag, action) = switchAfter, tag == tagged.tag {
+                switchAfter = nil
+                if tagged.status == .ok {
+                    do {
+                        // Nothing may follow the OK before the switch: such bytes could be injected plaintext.
+                        guard buffer.readableBytes == 0, parser.isAtResponseBoundary else { throw IMAPError.bytesBeforeTLS }
+                        parser = ResponseParser(limits: parser.limits)
+                        try action(context)
+                    } catch {
+                        sink.fail(error)
+                        throw error
+                    }
+                }
+            }
+            sink.complete(tagged)
+        case .response(.continuation(let text)):
+            trace?("S: + …")
+            guard !continuationWaiters.isEmpty else {
+                throw IMAPError.protocolViolation("a continuation request no command asked for")
+            }
+            continuationWaiters.removeFirst().promise.succeed(text)
+        case .response(.untagged(let response)):
+            if let greeting {
+                self.greeting = nil
+                trace?("S: * \(Self.summary(response))")
+                greeting.succeed(response)
+                return
+            }
+            if case .bye(let text) = response { byeText = ServerText.sanitize(text.text) }
+            if let sink = pending.first(where: { $0.sink.accepts(response) })?.sink {
+                if !sink.receive(.response(.untagged(response))) { readPaused = true }
+            } else {
+                trace?("S: * \(Self.summary(response))")
+                unsolicited?(response)
+            }
+        case .bodyBegin, .bodyBytes, .bodyEnd:
+            if let sink = pending.first(where: { $0.sink.acceptsBodies })?.sink {
+                if !sink.receive(event) { readPaused = true }
+            }
+        }
+    }
+
+    private static func summary(_ response: UntaggedResponse) -> String {
+        ServerText.sanitize(String(describing: response), maximumLength: 200)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            // Only a timeout while the server owes us something and we are not holding it back.
+            if (!pending.isEmpty || greeting != nil) && !readPaused {
+                let what = pending.first.map { "the response to \($0.tag)" } ?? "the greeting"
+                failAll(IMAPError.timeout(seconds: responseTimeout, waitingFor: what), context: context)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let reason = String(describing: error)
+        let mapped: any Error = (error as? IMAPError) ?? (reason.contains("SSL") || reason.contains("certificate") || reason.contains("handshake")
+            ? IMAPError.tlsFailed(reason: reason) : IMAPError.connectionClosed(reason: reason))
+        failAll(mapped, context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(IMAPError.connectionClosed(reason: byeText.map { "the server said BYE: \($0)" } ?? "the network connection closed"), context: nil)
+        context.fireChannelInactive()
+    }
+
+    private func failAll(_ error: any Error, context: ChannelHandlerContext?) {
+        guard failure == nil else { return }
+        failure = error
+        trace?("!: \(error)")
+        greeting?.fail(error)
+        greeting = nil
+        let sinks = pending
+        pending = []
+        let waiters = continuationWaiters
+        continuationWaiters = []
+        for waiter in waiters { waiter.promise.fail(error) }
+        for entry in sinks { entry.sink.fail(error) }
+        context?.close(promise: nil)
+    }
+
+    // MARK: - Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if readPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+}

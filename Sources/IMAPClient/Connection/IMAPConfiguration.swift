@@ -1,0 +1,60 @@
+import IMAPCore
+
+/// How to reach and log in to one IMAP server.
+public struct IMAPConfiguration: Sendable {
+    /// How the connection is protected.
+    public enum Security: Sendable, Hashable {
+        /// TLS from the first byte (`imaps://`, port 993).
+        case implicitTLS
+        /// Plain TCP, then STARTTLS, which is required (`imap://`, port 143).
+        case startTLS
+        /// Plain TCP without TLS; only with an explicit insecure option.
+        case plaintext
+    }
+
+    /// Which SASL mechanism to use; `automatic` picks PLAIN (or LOGIN) for passwords and
+    /// XOAUTH2/OAUTHBEARER for tokens from what the server offers.
+    public enum Mechanism: String, Sendable, Hashable, CaseIterable {
+        case automatic = "auto"
+        case plain
+        case login
+        case xoauth2
+        case oauthbearer
+    }
+
+    /// A secret (password or OAuth2 bearer token), fetched when needed — also again on reconnect,
+    /// since a token may have expired.
+    public enum Secret: Sendable {
+        case password(@Sendable () async throws -> String)
+        case oauth2Token(@Sendable () async throws -> String)
+    }
+
+    public var host: String
+    public var port: Int
+    public var security: Security
+    public var username: String
+    public var secret: Secret
+    public var mechanism: Mechanism = .automatic
+    /// PEM file with the certificate authorities to trust; `nil` uses the system's trust store.
+    public var caFile: String?
+    /// Accept any certificate. Never the default; announced loudly by the CLI.
+    public var insecureSkipVerification = false
+    /// Allow LOGIN/PLAIN over an unencrypted connection (only meaningful with `.plaintext`).
+    public var allowPlaintextAuthentication = false
+    public var connectTimeout: Double = 30
+    /// How long to wait for the server while a command is outstanding.
+    public var responseTimeout: Double = 120
+    /// Use COMPRESS=DEFLATE when the server offers it.
+    public var compress = false
+    public var parserLimits = ResponseParser.Limits()
+    /// Receives every line sent and received (credentials redacted, literals summarised).
+    public var trace: (@Sendable (String) -> Void)?
+
+    public init(host: String, port: Int, security: Security, username: String, secret: Secret) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.secret = secret
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import IMAPClient
+import Stores
+import Synchronization
+
+/// Options for logging in to servers. Passwords never come from the command line: from
+/// `MAILFERRY_SOURCE_PASSWORD` / `MAILFERRY_DEST_PASSWORD`, a file, a command, or a prompt.
+struct ServerOptionGroup: ParsableArguments {
+    @Option(help: ArgumentHelp("File whose first line is the source's password.", valueName: "path"))
+    var sourcePasswordFile: String?
+
+    @Option(help: ArgumentHelp("File whose first line is the destination's password.", valueName: "path"))
+    var destPasswordFile: String?
+
+    @Option(help: ArgumentHelp("Command that prints the source's password (e.g. 'pass show mail/old').", valueName: "command"))
+    var sourcePasswordCommand: String?
+
+    @Option(help: ArgumentHelp("Command that prints the destination's password.", valueName: "command"))
+    var destPasswordCommand: String?
+
+    @Option(help: ArgumentHelp("File holding an OAuth2 bearer token for the source (XOAUTH2/OAUTHBEARER).", valueName: "path"))
+    var sourceOauth2TokenFile: String?
+
+    @Option(help: ArgumentHelp("File holding an OAuth2 bearer token for the destination.", valueName: "path"))
+    var destOauth2TokenFile: String?
+
+    @Option(help: ArgumentHelp("Command that prints an OAuth2 bearer token for the source (run again on reconnect).", valueName: "command"))
+    var sourceOauth2TokenCommand: String?
+
+    @Option(help: ArgumentHelp("Command that prints an OAuth2 bearer token for the destination.", valueName: "command"))
+    var destOauth2TokenCommand: String?
+
+    @Option(help: "Source authentication: auto (default), plain, login, xoauth2, oauthbearer.")
+    var sourceAuth: MechanismArgument = .auto
+
+    @Option(help: "Destination authentication: auto (default), plain, login, xoauth2, oauthbearer.")
+    var destAuth: MechanismArgument = .auto
+
+    @Option(help: ArgumentHelp("PEM file of certificate authorities to trust, for both sides.", valueName: "path"))
+    var caFile: String?
+
+    @Option(help: ArgumentHelp("PEM file of certificate authorities to trust for the source.", valueName: "path"))
+    var sourceCaFile: String?
+
+    @Option(help: ArgumentHelp("PEM file of certificate authorities to trust for the destination.", valueName: "path"))
+    var destCaFile: String?
+
+    @ArgumentParser.Flag(help: "DANGEROUS: accept any TLS certificate on both sides (anyone on the path can read your mail).")
+    var tlsInsecure = false
+
+    @ArgumentParser.Flag(help: "DANGEROUS: accept any TLS certificate from the source.")
+    var sourceTlsInsecure = false
+
+    @ArgumentParser.Flag(help: "DANGEROUS: accept any TLS certificate from the destination.")
+    var destTlsInsecure = false
+
+    @ArgumentParser.Flag(help: "DANGEROUS: with imap://, log in without TLS when the server offers no STARTTLS.")
+    var allowPlaintext = false
+
+    @Option(help: "Connections per server, i.e. folders copied at once (default 4; providers cap this).")
+    var connections = 4
+
+    @Option(help: "FETCH or APPEND commands in flight per connection (default 4).")
+    var pipelineDepth = 4
+
+    @Option(help: ArgumentHelp("Write the IMAP protocol trace (credentials redacted) to this file.", valueName: "path"))
+    var imapTrace: String?
+
+    func validate() throws {
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        guard (1...64).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth must be between 1 and 64") }
+        if [sourcePasswordFile, sourcePasswordCommand].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --source-password-file and --source-password-command")
+        }
+        if [destPasswordFile, destPasswordCommand].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --dest-password-file and --dest-password-command")
+        }
+    }
+
+    /// Applies these options to both sides of `options`.
+    func apply(to options: inout StoreOptions) throws {
+        let trace = try imapTrace.map(TraceFile.init(path:))
+        options.source = side(
+            "source", password: sourcePasswordFile.map(SecretSource.file) ?? sourcePasswordCommand.map(SecretSource.command),
+            token: sourceOauth2TokenFile.map(SecretSource.file) ?? sourceOauth2TokenCommand.map(SecretSource.command)
+                ?? environmentToken("MAILFERRY_SOURCE_OAUTH2_TOKEN"),
+            mechanism: sourceAuth, caFile: sourceCaFile ?? caFile, insecure: tlsInsecure || sourceTlsInsecure, trace: trace)
+        options.destination = side(
+            "destination", password: destPasswordFile.map(SecretSource.file) ?? destPasswordCommand.map(SecretSource.command),
+            token: destOauth2TokenFile.map(SecretSource.file) ?? destOauth2TokenCommand.map(SecretSource.command)
+                ?? environmentToken("MAILFERRY_DEST_OAUTH2_TOKEN"),
+            mechanism: destAuth, caFile: destCaFile ?? caFile, insecure: tlsInsecure || destTlsInsecure, trace: trace)
+    }
+
+    private func environmentToken(_ name: String) -> SecretSource? {
+        ProcessInfo.processInfo.environment[name].map { _ in .environment(name) }
+    }
+
+    private func side(
+        _ name: String, password: SecretSource?, token: SecretSource?, mechanism: MechanismArgument, caFile: String?,
+        insecure: Bool, trace: TraceFile?
+    ) -> ConnectionOptions {
+        var options = ConnectionOptions()
+        options.password = password
+        options.oauth2Token = token
+        options.mechanism = mechanism.mechanism
+        options.caFile = caFile
+        options.insecureTLS = insecure
+        options.allowPlaintext = allowPlaintext
+        options.connections = connections
+        options.pipelineDepth = pipelineDepth
+        if let trace { options.trace = { trace.write("[\(name)] \($0)") } }
+        return options
+    }
+
+    /// Warns on standard error about every safety the user switched off.
+    func warnAboutInsecureChoices() {
+        if tlsInsecure || sourceTlsInsecure || destTlsInsecure {
+            Terminal.standardError(
+                "WARNING: TLS certificate verification is OFF (\(tlsInsecure ? "both sides" : sourceTlsInsecure ? "source" : "destination")): "
+                    + "anyone between you and the server can read and change your mail and password.")
+        }
+        if allowPlaintext {
+            Terminal.standardError("WARNING: --allow-plaintext: credentials may cross the network unencrypted.")
+        }
+    }
+}
+
+enum MechanismArgument: String, ExpressibleByArgument, CaseIterable {
+    case auto, plain, login, xoauth2, oauthbearer
+
+    var mechanism: IMAPConfiguration.Mechanism { IMAPConfiguration.Mechanism(rawValue: rawValue) ?? .automatic }
+}
+
+/// The `--imap-trace` file: lines from several connections, written whole.
+final class TraceFile: Sendable {
+    private let handle: Mutex<FileHandle>
+
+    init(path: String) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw ValidationError("cannot write the trace file \(path)")
+        }
+        handle.truncateFile(atOffset: 0)
+        self.handle = Mutex(handle)
+    }
+
+    func write(_ line: String) {
+        let stamp = String(format: "%.3f", Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1000))
+        handle.withLock { $0.write(Data("\(stamp) \(line)\n".utf8)) }
+    }
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A tiny line-based server on 127.0.0.1 that plays a script to one client: for protocol edge
+/// cases no real server will produce (no STARTTLS, injected bytes after STARTTLS, PREAUTH on a
+/// plaintext connection). It records every line the client sent.
+public final class ScriptedServer: @unchecked Sendable {
+    // @unchecked: `received` is guarded by `lock`; the socket is used by the one server thread.
+
+    /// One step of the conversation.
+    public enum Step: Sendable {
+        /// Send these bytes (CRLFs included).
+        case send(String)
+        /// Read a line and answer with `reply(tag)` (the client's tag is the line's first word).
+        case respond(to: String, reply: @Sendable (String) -> String)
+        /// Wait until the client closes the connection (or 5 s).
+        case waitForClose
+    }
+
+    public let port: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Lines the client sent so far.
+    public var received: [String] { lock.withLock { lines } }
+
+    public init(script: [Step]) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0, listen(fd, 1) == 0 else { throw POSIXError(.EADDRINUSE) }
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        listener = fd
+        let listener = fd
+        Thread.detachNewThread { [self] in
+            defer {
+                close(listener)
+                finished.signal()
+            }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var pending: [UInt8] = []
+            func readLine() -> String? {
+                while true {
+                    if let lf = pending.firstIndex(of: 0x0a) {
+                        let line = String(decoding: pending[..<lf], as: UTF8.self).trimmingCharacters(in: .newlines)
+                        pending.removeFirst(lf + 1)
+                        lock.withLock { lines.append(line) }
+                        return line
+                    }
+                    var chunk = [UInt8](repeating: 0, count: 4096)
+                    let got = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, 4096, 0) }
+                    guard got > 0 else { return nil }
+                    pending += chunk[0..<got]
+                }
+            }
+            for step in script {
+                switch step {
+                case .send(let text):
+                    _ = Array(text.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .respond(let prefix, let reply):
+                    guard let line = readLine() else { return }
+                    let words = line.split(separator: " ", maxSplits: 1)
+                    guard words.count == 2, words[1].uppercased().hasPrefix(prefix.uppercased()) else { return }
+                    _ = Array(reply(String(words[0])).utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .waitForClose:
+                    while readLine() != nil {}
+                }
+            }
+        }
+    }
+
+    /// Waits (up to 15 s) until the conversation is over.
+    public func wait() { _ = finished.wait(timeout: .now() + 15) }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Synchronization
+import IMAPClient
+import MailCore
+
+/// How to log in to a network store (IMAP now, POP3 later), for one side of a copy.
+public struct ConnectionOptions: Sendable {
+    /// Where the password comes from; `nil` means the side's environment variable
+    /// (`MAILFERRY_SOURCE_PASSWORD` / `MAILFERRY_DEST_PASSWORD`), else a prompt on a terminal.
+    public var password: SecretSource?
+    /// Where an OAuth2 bearer token comes from; set, it replaces the password (XOAUTH2/OAUTHBEARER).
+    public var oauth2Token: SecretSource?
+    public var mechanism: IMAPConfiguration.Mechanism = .automatic
+    /// Certificate authorities to trust instead of the system's.
+    public var caFile: String?
+    /// Accept any certificate (loudly announced; never the default).
+    public var insecureTLS = false
+    /// Allow a plaintext connection and plaintext login when the server offers no STARTTLS.
+    public var allowPlaintext = false
+    /// Connections to open at most (folders moved at once). Default 4.
+    public var connections = 4
+    /// FETCH batches (reading) or APPEND commands (writing) in flight per connection. Default 4.
+    public var pipelineDepth = 4
+    /// Receives the protocol trace, credentials redacted.
+    public var trace: (@Sendable (String) -> Void)?
+
+    public init() {}
+
+    /// The environment variable that holds this side's password by default.
+    static func passwordVariable(side: String) -> String { side == "source" ? "MAILFERRY_SOURCE_PASSWORD" : "MAILFERRY_DEST_PASSWORD" }
+
+    /// The client configuration for `endpoint`. Secrets are read when a connection logs in (again
+    /// on reconnect, so a refreshed token is picked up); a prompted password is asked once.
+    func configuration(for endpoint: IMAPEndpoint, side: String) throws -> IMAPConfiguration {
+        let security = endpoint.security
+        let secret: IMAPConfiguration.Secret
+        if let oauth2Token {
+            secret = .oauth2Token({ try oauth2Token.resolve() })
+        } else {
+            let source = password
+                ?? (ProcessInfo.processInfo.environment[Self.passwordVariable(side: side)] != nil
+                    ? .environment(Self.passwordVariable(side: side))
+                    : .prompt("Password for \(endpoint.username) at \(endpoint.host) (\(side))"))
+            let cache = PromptCache(source: source)
+            secret = .password({ try cache.value() })
+        }
+        var configuration = IMAPConfiguration(
+            host: endpoint.host, port: endpoint.port, security: security, username: endpoint.username, secret: secret)
+        configuration.mechanism = mechanism
+        configuration.caFile = caFile
+        configuration.insecureSkipVerification = insecureTLS
+        configuration.allowPlaintextAuthentication = allowPlaintext
+        configuration.trace = trace
+        return configuration
+    }
+}
+
+/// Asks a prompt once per run; other sources are read each time.
+final class PromptCache: Sendable {
+    let source: SecretSource
+    private let cached = Mutex<String?>(nil)
+
+    init(source: SecretSource) { self.source = source }
+
+    func value() throws -> String {
+        guard case .prompt = source else { return try source.resolve() }
+        if let value = cached.withLock({ $0 }) { return value }
+        let value = try source.resolve()
+        cached.withLock { $0 = value }
+        return value
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+import MailCore
+
+/// Reads one IMAP folder: EXAMINE, the list of UIDs and sizes, then `UID FETCH` batches of
+/// bodies with several batches in flight, each body streamed into a spool as it arrives.
+///
+/// A dropped connection is reopened (the UIDVALIDITY must not have changed) and reading resumes
+/// after the last message handed out.
+final class IMAPFolderReader: MessageReader {
+    static let fetchItems = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[]"]
+    /// Most messages and bytes per FETCH command.
+    static let batchMessages = 100
+    static let batchBytes = 8 << 20
+    static let maximumReconnects = 3
+
+    private let store: IMAPStore
+    private let folder: FolderPath
+    private let mailbox: MailboxName
+    private var connection: IMAPConnection
+    private var released = false
+
+    private var started = false
+    private var uidValidity: UInt32 = 0
+    private var uids: [UInt32] = []
+    private var sizes: [Int] = []
+    private var nextIndex = 0
+    /// FETCH commands in flight: tag → the index range of `uids` they cover.
+    private var inFlight: [(tag: String, range: Range<Int>)] = []
+    private var received = Set<UInt32>()
+    private var stream: FetchStream?
+    private var iterator: (any AsyncIteratorProtocol<FetchStreamElement, any Error>)?
+    private var spool: MessageSpool?
+    private var body: (MessageData, Fingerprint)?
+    private var queued: [SourceItem] = []
+    private var reconnects = 0
+    private(set) var bytesConsumed = 0
+    private var number = 0
+
+    init(store: IMAPStore, folder: FolderPath, mailbox: MailboxName, connection: IMAPConnection) {
+        self.store = store
+        self.folder = folder
+        self.mailbox = mailbox
+        self.connection = connection
+    }
+
+    var note: String? { nil }
+
+    func next() async throws -> SourceItem? {
+        while true {
+            if !queued.isEmpty { return queued.removeFirst() }
+            do {
+                if !started {
+                    try await start()
+                    started = true
+                }
+                if let item = try await step() { return item }
+                if inFlight.isEmpty && nextIndex >= uids.count && queued.isEmpty { return nil }
+            } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
+                try await reconnect(after: error)
+            } catch let error as IMAPError {
+                throw IMAPStore.mailError(error, scope: .folder, folder: folder)
+            }
+        }
+    }
+
+    func close() {
+        guard !released else { return }
+        released = true
+        stream?.finish()
+        let connection = self.connection
+        let pool = store.pool
+        // Unread FETCH data may still be arriving: do not hand that connection to someone else.
+        let clean = inFlight.isEmpty && nextIndex >= uids.count
+        Task {
+            if clean {
+                await pool.release(connection)
+            } else {
+                connection.close()
+                await pool.release(connection)
+            }
+        }
+    }
+
+    /// EXAMINE, then the UIDs and sizes, then the first batches.
+    private func start() async throws {
+        let examined = try await connection.execute(.examine(mailbox, condStore: false))
+        var exists: UInt32 = 0
+        var validity: UInt32 = 0
+        for response in examined.untagged {
+            switch response {
+            case .exists(let count): exists = count
+            case .condition(.ok, let text):
+                if case .uidValidity(let value)? = text.code { validity = value }
+            default: break
+            }
+        }
+        if started || uidValidity != 0 {
+            guard validity == uidValidity else {
+                throw IMAPError.protocolViolation("the folder's UIDVALIDITY changed during the copy; copy it again")
+            }
+        }
+        uidValidity = validity
+        if !started {
+            if exists > 0 { try await listUIDs() }
+        }
+        let stream = connection.makeFetchStream()
+        self.stream = stream
+        iterator = stream.events.makeAsyncIterator()
+        inFlight = []
+        while inFlight.count < store.options.pipelineDepth, try await sendNextBatch() {}
+    }
+
+    /// `UID FETCH 1:* (UID RFC822.SIZE)`, kept as two compact arrays.
+    private func listUIDs() async throws {
+        let stream = connection.makeFetchStream()
+        _ = try await connection.fetch(UIDSet(ranges: [1...UInt32.max]), items: ["UID", "RFC822.SIZE"], into: stream)
+        var pairs: [(UInt32, Int)] = []
+        for try await element in stream.events {
+            switch element {
+            case .event(.response(.untagged(.fetch(_, let attributes)))):
+                var uid: UInt32?
+                var size = 0
+                for attribute in attributes {
+                    if case .uid(let value) = attribute { uid = value }
+                    if case .rfc822Size(let value) = attribute { size = value }
+                }
+                if let uid { pairs.append((uid, size)) }
+            case .completed(_, let response):
+                guard response.status == .ok else {
+                    throw IMAPError.commandFailed(command: "UID FETCH", status: response.status, text: response.text)
+                }
+                stream.finish()
+            default: break
+            }
+        }
+        pairs.sort { $0.0 < $1.0 }
+        uids = pairs.map(\.0)
+        sizes = pairs.map(\.1)
+    }
+
+    /// Sends the next batch of not-yet-requested UIDs; `false` when there are none.
+    private func sendNextBatch() async throws -> Bool {
+        guard nextIndex < uids.count, let stream else { return false }
+        var limit = Self.batchMessages
+        if let messageLimit = connection.capabilities.value(of: "MESSAGELIMIT").flatMap(Int.init) {
+            limit = min(limit, max(1, messageLimit))
+        }
+        var end = nextIndex
+        var bytes = 0
+        while end < uids.count && end - nextIndex < limit && (end == nextIndex || bytes + sizes[end] <= Self.batchBytes) {
+            bytes += sizes[end]
+            end += 1
+        }
+        let range = nextIndex..<end
+        let set = UIDSet(uids[range])
+        let tag = try await connection.fetch(set, items: Self.fetchItems, into: stream)
+        inFlight.append((tag, range))
+        nextIndex = end
+        return true
+    }
+
+    /// Processes stream elements until a message is complete (or the batches are all done).
+    private func step() async throws -> SourceItem? {
+        guard !inFlight.isEmpty, var iterator else { return nil }
+        defer { self.iterator = iterator }
+        while let element = try await iterator.next() {
+            switch element {
+            case .event(.bodyBegin(_, _, let size)):
+                spool = MessageSpool(expectedSize: size)
+            case .event(.bodyBytes(let buffer)):
+                try buffer.withUnsafeReadableBytes { try spool?.append($0) }
+            case .event(.bodyEnd):
+                if let spool { body = try spool.finish() }
+                spool = nil
+            case .event(.response(.untagged(.fetch(_, let attributes)))):
+                if let item = try message(from: attributes) { return item }
+            case .completed(let tag, let response):
+                guard let index = inFlight.firstIndex(where: { $0.tag == tag }) else { continue }
+                let range = inFlight.remove(at: index).range
+                reportMissing(in: range, response: response)
+                _ = try await sendNextBatch()
+                if inFlight.isEmpty {
+                    return queued.isEmpty ? nil : queued.removeFirst()
+                }
+                if !queued.isEmpty { return queued.removeFirst() }
+            default:
+                break
+            }
+        }
+        throw IMAPError.connectionClosed(reason: "the FETCH stream ended early")
+    }
+
+    /// Builds the envelope for a FETCH response that carried a body.
+    private func message(from attributes: [FetchAttribute]) throws -> SourceItem? {
+        guard let (data, fingerprint) = body else { return nil }  // a flag update, not our FETCH
+        body = nil
+        var uid: UInt32 = 0
+        var flags = FlagSet()
+        var date: Date?
+        for attribute in attributes {
+            switch attribute {
+            case .uid(let value): uid = value
+            case .flags(let names): for name in names { if let flag = Flag(imap: name) { flags.insert(flag) } }
+            case .internalDate(let text): date = MessageDate.parseIMAP(text)
+            default: break
+            }
+        }
+        guard uid != 0, received.insert(uid).inserted else { return nil }
+        number += 1
+        if let index = uids.firstIndex(of: uid) { bytesConsumed += sizes[index] }
+        return .message(
+            try MessageEnvelope(
+                data: data, fingerprint: fingerprint, folder: folder, key: SourceKey("\(uidValidity):\(uid)"),
+                number: number, flags: flags, internalDate: date))
+    }
+
+    /// Messages of a finished batch that never came: expunged meanwhile (a warning) or refused
+    /// by the server (a failure with its reason).
+    private func reportMissing(in range: Range<Int>, response: TaggedResponse) {
+        for uid in uids[range] where !received.contains(uid) {
+            received.insert(uid)
+            let error: MailError
+            if response.status == .ok {
+                error = MailError(
+                    .notFound, scope: .message, retry: .never,
+                    "the message disappeared from the server before it could be read", folder: folder,
+                    messageKey: "\(uidValidity):\(uid)")
+                queued.append(.warning(error))
+            } else {
+                error = MailError(
+                    .unreadable, scope: .message, retry: .later,
+                    "the server would not send the message: \(ServerText.sanitize(response.text.text))", folder: folder,
+                    messageKey: "\(uidValidity):\(uid)")
+                queued.append(.failure(error))
+            }
+        }
+    }
+
+    /// Reopens the connection and asks again for everything not yet handed out.
+    private func reconnect(after error: IMAPError) async throws {
+        reconnects += 1
+        stream?.finish()
+        spool = nil
+        body = nil
+        connection = try await store.pool.replace(connection)
+        // Everything requested but not received is requested again.
+        let pending = inFlight.map(\.range)
+        inFlight = []
+        if let first = pending.map(\.lowerBound).min() { nextIndex = min(nextIndex, first) }
+        while nextIndex < uids.count && received.contains(uids[nextIndex]) { nextIndex += 1 }
+        try await start()
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+import MailCore
+import Synchronization
+
+/// An IMAP account as a source and as a sink.
+///
+/// Reading: LIST with special-use roles, EXAMINE (never SELECT: reading sets no `\Seen`),
+/// `UID FETCH … BODY.PEEK[]` in batches, several in flight, bodies streamed into spools.
+/// Writing: CREATE (with the server's delimiter and namespace prefix), SUBSCRIBE, APPEND with the
+/// flags PERMANENTFLAGS allows and the arrival date, MULTIAPPEND or pipelined LITERAL+ when
+/// offered; APPENDUID is the durable reference. Each folder uses its own connection from a pool,
+/// so several folders move at once.
+public final class IMAPStore: MessageSource, MessageSink {
+    public let endpoint: IMAPEndpoint
+    public let options: ConnectionOptions
+    public let capabilities: StoreCapabilities
+    let pool: IMAPConnectionPool
+    let names: IMAPFolderNames
+    let otherNamespaces: [[UInt8]]
+    let serverCapabilities: Capabilities
+    /// Wire names as LISTed, so a folder is opened by exactly the name the server gave.
+    private let wireNames = Mutex<[FolderPath: MailboxName]>([:])
+
+    public var displayName: String { endpoint.description }
+
+    /// Connects (the first connection of the pool) so that a wrong password or an unreachable
+    /// server fails here, with a store-scoped error.
+    public static func open(_ endpoint: IMAPEndpoint, options: ConnectionOptions, side: String) async throws -> IMAPStore {
+        let configuration = try options.configuration(for: endpoint, side: side)
+        let pool = IMAPConnectionPool(configuration: configuration, maximum: options.connections)
+        let connection = try await pool.acquire()
+        do {
+            if connection.capabilities.contains("UTF8=ACCEPT") { try? await connection.enable(["UTF8=ACCEPT"]) }
+            var prefix: [UInt8] = []
+            var delimiter: Character? = "/"
+            var others: [[UInt8]] = []
+            if connection.capabilities.contains("NAMESPACE") {
+                let result = try await connection.execute(.namespace)
+                for case .namespace(let namespace) in result.untagged {
+                    if let personal = namespace.personal.first {
+                        prefix = personal.prefix
+                        delimiter = personal.delimiter
+                    }
+                    others = (namespace.otherUsers + namespace.shared).map(\.prefix)
+                }
+            } else {
+                let result = try await connection.execute(
+                    .list(reference: MailboxName(bytes: []), pattern: MailboxName(bytes: []), returnOptions: []))
+                for case .list(let entry) in result.untagged { delimiter = entry.delimiter }
+            }
+            let serverCapabilities = connection.capabilities
+            await pool.release(connection)
+            return IMAPStore(
+                endpoint: endpoint, options: options, pool: pool,
+                names: IMAPFolderNames(prefix: prefix, delimiter: delimiter, utf8: connection.usesUTF8),
+                otherNamespaces: others, serverCapabilities: serverCapabilities)
+        } catch let error as IMAPError {
+            await pool.release(connection)
+            throw mailError(error, scope: .store)
+        }
+    }
+
+    private init(
+        endpoint: IMAPEndpoint, options: ConnectionOptions, pool: IMAPConnectionPool, names: IMAPFolderNames,
+        otherNamespaces: [[UInt8]], serverCapabilities: Capabilities
+    ) {
+        self.endpoint = endpoint
+        self.options = options
+        self.pool = pool
+        self.names = names
+        self.otherNamespaces = otherNamespaces
+        self.serverCapabilities = serverCapabilities
+        capabilities = StoreCapabilities(
+            systemFlags: .all, keywords: .unlimited, internalDate: true, hierarchy: .tree,
+            maximumMessageSize: serverCapabilities.value(of: "APPENDLIMIT").flatMap(Int.init),
+            maximumConcurrency: options.connections)
+    }
+
+    // MARK: - Folders
+
+    public func listFolders() async throws -> [FolderInfo] {
+        try await withConnection { connection in
+            let extended = connection.capabilities.contains("LIST-EXTENDED")
+            let returnOptions = extended
+                ? ["SUBSCRIBED"] + (connection.capabilities.contains("SPECIAL-USE") ? ["SPECIAL-USE"] : []) : []
+            let list = try await connection.execute(
+                .list(reference: MailboxName(bytes: []), pattern: MailboxName(bytes: Array("*".utf8)), returnOptions: returnOptions))
+            var subscribed: Set<[UInt8]>?
+            if !extended {
+                let lsub = try await connection.execute(
+                    .lsub(reference: MailboxName(bytes: []), pattern: MailboxName(bytes: Array("*".utf8))))
+                subscribed = Set(lsub.untagged.compactMap { if case .lsub(let entry) = $0 { entry.name } else { nil } })
+            }
+            var folders: [FolderInfo] = []
+            var wire: [FolderPath: MailboxName] = [:]
+            for case .list(let entry) in list.untagged {
+                guard var path = names.path(for: entry, otherNamespaces: otherNamespaces) else { continue }
+                path.role = entry.attributes.lazy.compactMap(SpecialUse.init(attribute:)).first
+                    ?? (path.components.count == 1 && !path.isInbox ? SpecialUse.guess(fromName: path.name) : nil)
+                let selectable = !entry.hasAttribute("\\Noselect") && !entry.hasAttribute("\\NonExistent")
+                let isSubscribed = subscribed.map { $0.contains(entry.name) } ?? entry.hasAttribute("\\Subscribed")
+                wire[path] = MailboxName(bytes: entry.name)
+                folders.append(
+                    FolderInfo(
+                        path: path, isSelectable: selectable, location: MailboxName(bytes: entry.name).description,
+                        isSubscribed: isSubscribed))
+            }
+            wireNames.withLock { $0.merge(wire) { _, new in new } }
+            // Counts and sizes for progress and ETA, pipelined.
+            let items = connection.capabilities.contains("STATUS=SIZE") ? ["MESSAGES", "SIZE"] : ["MESSAGES"]
+            var pending: [(Int, IMAPConnection.Submitted)] = []
+            for (index, folder) in folders.enumerated() where folder.isSelectable {
+                pending.append((index, try await connection.submit(.status(mailbox(for: folder.path), items: items))))
+            }
+            for (index, submitted) in pending {
+                guard let result = try? await submitted.result(), result.tagged.status == .ok else { continue }
+                for case .status(_, let values) in result.untagged {
+                    folders[index].messageCount = values["MESSAGES"].map(Int.init)
+                    folders[index].byteCount = values["SIZE"].map(Int.init)
+                }
+            }
+            return folders.sorted { $0.path < $1.path }
+        }
+    }
+
+    func mailbox(for path: FolderPath) -> MailboxName {
+        wireNames.withLock { $0[path] } ?? names.mailbox(for: path).name
+    }
+
+    public func status(of folder: FolderInfo) async throws -> FolderStatus {
+        try await withConnection { connection in
+            let items = connection.capabilities.contains("STATUS=SIZE") ? ["MESSAGES", "SIZE"] : ["MESSAGES"]
+            let result = try await connection.execute(.status(mailbox(for: folder.path), items: items))
+            var status = FolderStatus(messages: 0, bytes: 0)
+            for case .status(_, let values) in result.untagged {
+                status.messages = Int(values["MESSAGES"] ?? 0)
+                status.bytes = Int(values["SIZE"] ?? 0)
+            }
+            if !items.contains("SIZE") && status.messages > 0 {
+                // No STATUS=SIZE: add up RFC822.SIZE.
+                _ = try await connection.execute(.examine(mailbox(for: folder.path), condStore: false))
+                let sizes = try await connection.execute(.uidFetch(UIDSet(ranges: [1...UInt32.max]), items: ["RFC822.SIZE"], changedSince: nil))
+                status.bytes = sizes.untagged.reduce(0) { total, response in
+                    guard case .fetch(_, let attributes) = response else { return total }
+                    return total + attributes.reduce(0) { if case .rfc822Size(let size) = $1 { $0 + size } else { $0 } }
+                }
+            }
+            return status
+        }
+    }
+
+    // MARK: - Reading
+
+    public func messages(in folder: FolderInfo) async throws -> MessageStream {
+        let connection = try await pool.acquire()
+        return MessageStream(IMAPFolderReader(store: self, folder: folder.path, mailbox: mailbox(for: folder.path), connection: connection))
+    }
+
+    // MARK: - Writing
+
+    public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
+        let (name, note) = wireNames.withLock { $0[path] }.map { ($0, nil) } ?? names.mailbox(for: path)
+        let connection = try await pool.acquire()
+        do {
+            let writer = try await IMAPFolderWriter.open(
+                store: self, folder: path, mailbox: name, connection: connection, subscribe: subscribe)
+            writer.note = note
+            return writer
+        } catch {
+            await pool.release(connection)
+            throw error
+        }
+    }
+
+    public func close() async { await pool.closeAll() }
+
+    // MARK: - Helpers
+
+    func withConnection<T>(_ body: (IMAPConnection) async throws -> T) async throws -> T {
+        let connection = try await pool.acquire()
+        do {
+            let result = try await body(connection)
+            await pool.release(connection)
+            return result
+        } catch let error as IMAPError {
+            await pool.release(connection)
+            throw Self.mailError(error, scope: .folder)
+        } catch {
+            await pool.release(connection)
+            throw error
+        }
+    }
+
+    /// An IMAP error in MailFerry's terms: scope, retry class and the server's words.
+    static func mailError(_ error: IMAPError, scope: MailError.Scope, folder: FolderPath? = nil) -> MailError {
+        var scope = scope
+        var retry: MailError.Retry = error.isTransient ? .now : .never
+        var code = MailError.Code.unreadable
+        switch error {
+        case .authenticationFailed, .noUsableMechanism, .startTLSUnavailable, .preauthWithoutTLS, .tlsFailed, .bytesBeforeTLS,
+            .refusedByServer:
+            scope = .store
+            code = .unreadable
+        case .connectionFailed:
+            scope = .store
+            retry = .later
+        case .commandFailed(_, _, let text):
+            switch text.code {
+            case .overQuota?:
+                code = .noSpace
+                scope = .store
+                retry = .later
+            case .limit?: code = .tooLarge
+            case .unavailable?: retry = .later
+            default: break
+            }
+        default: break
+        }
+        return MailError(code, scope: scope, retry: retry, error.description, folder: folder)
+    }
+}
