@@ -49,6 +49,9 @@ public struct CopyEngine: Sendable {
             let concurrency = max(
                 1,
                 min(source.capabilities.maximumConcurrency, sink.capabilities.maximumConcurrency, options.maximumConcurrency))
+            // The memory budget is for the whole run: folders copied at once share it.
+            let share = max(1, min(concurrency, plan.entries.count))
+            let budget = (buffer: max(1 << 20, options.bufferBudget / share), batch: max(512 << 10, options.batchBytes / share))
             var outcomes = [FolderOutcome?](repeating: nil, count: plan.entries.count)
             await withTaskGroup(of: (Int, FolderOutcome).self) { group in
                 var next = 0
@@ -62,7 +65,8 @@ public struct CopyEngine: Sendable {
                     group.addTask {
                         let outcome = options.dryRun
                             ? await planFolder(entry)
-                            : await copyFolder(entry, index: index, count: plan.entries.count, progress: progress)
+                            : await copyFolder(
+                                entry, index: index, count: plan.entries.count, progress: progress, budget: budget)
                         return (index, outcome)
                     }
                 }
@@ -151,7 +155,7 @@ public struct CopyEngine: Sendable {
     /// batches. Message and folder failures are listed; a store failure sets `stoppedBy`, with
     /// this folder's partial counts kept.
     private func copyFolder(
-        _ entry: CopyPlan.Entry, index: Int, count: Int, progress: RunProgress
+        _ entry: CopyPlan.Entry, index: Int, count: Int, progress: RunProgress, budget: (buffer: Int, batch: Int)
     ) async -> FolderOutcome {
         var outcome = FolderOutcome(entry)
         let writer: any FolderWriter
@@ -163,7 +167,7 @@ public struct CopyEngine: Sendable {
         }
         outcome.report.destinationLocation = writer.location
         var losses: [String: Int] = [:]
-        let channel = BoundedChannel<Transit>(budget: options.bufferBudget)
+        let channel = BoundedChannel<Transit>(budget: budget.buffer)
         let source = self.source
         let folder = entry.source
         do {
@@ -188,7 +192,7 @@ public struct CopyEngine: Sendable {
                 }
                 do {
                     while let batch = try await channel.receiveBatch(
-                        maximumCount: options.batchMessages, maximumCost: options.batchBytes)
+                        maximumCount: options.batchMessages, maximumCost: budget.batch)
                     {
                         var envelopes: [MessageEnvelope] = []
                         var consumed = 0

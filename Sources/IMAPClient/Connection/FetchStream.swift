@@ -30,7 +30,7 @@ public final class FetchStream: Sendable {
     init(resume: @escaping @Sendable () -> Void) {
         let made = FetchSequence.makeSequence(
             elementType: FetchStreamElement.self, failureType: (any Error).self,
-            backPressureStrategy: .init(lowWatermark: 8, highWatermark: 64), finishOnDeinit: true,
+            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 6), finishOnDeinit: true,
             delegate: FetchStreamDelegate(resume: resume))
         source = made.source
         sequence = made.sequence
