@@ -69,6 +69,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"], swiftSettings: swiftSettings),
+        // libFuzzer target for the IMAP response parser (scripts/fuzz.sh); a corpus replayer otherwise.
+        .executableTarget(
+            name: "IMAPResponseFuzzer",
+            dependencies: ["IMAPCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
         // Test support: message generator, in-memory store, helpers for running the binary.
         .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
 

@@ -121,6 +121,29 @@ struct IMAPConnectionTests {
         #expect(dates.map { MessageDate.parseIMAP($0) } == samples.map(\.internalDate))
     }
 
+    @Test("COMPRESS=DEFLATE: a compressed connection carries APPEND and FETCH intact")
+    func compressed() async throws {
+        var config = configuration(server, user: "bob")
+        config.compress = true
+        let connection = try await IMAPConnection.connect(config)
+        defer { Task { await connection.logout() } }
+        #expect(connection.isCompressed)
+        let folder = MailboxName("Compressed \(UUID().uuidString.prefix(6))", utf8: false)
+        try await connection.execute(.create(folder, specialUse: nil))
+        let body = Array(("Subject: squeeze\r\n\r\n" + String(repeating: "compressible line of text\r\n", count: 5000)).utf8)
+        let result = try await connection.append(to: folder, [try IMAPConnection.AppendItem(flags: ["\\Seen"], internalDate: nil, data: MessageData(body))]).result()
+        #expect(result.tagged.status == .ok)
+        _ = try await connection.execute(.examine(folder, condStore: false))
+        let stream = connection.makeFetchStream()
+        try await connection.fetch(UIDSet(ranges: [1...UInt32.max]), items: ["BODY.PEEK[]"], into: stream)
+        var fetched: [UInt8] = []
+        for try await element in stream.events {
+            if case .event(.bodyBytes(let bytes)) = element { fetched += Array(bytes.readableBytesView) }
+            if case .completed = element { break }
+        }
+        #expect(fetched == body)
+    }
+
     @Test("a server that rejects one APPEND (size limit) answers NO [LIMIT]; the connection goes on")
     func rejectedAppend() async throws {
         let connection = try await IMAPConnection.connect(configuration(server, user: "small"))

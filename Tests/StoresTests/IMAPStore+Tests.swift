@@ -94,7 +94,9 @@ struct IMAPStoreTests {
         let directory = try TemporaryDirectory("imap-reject")
         defer { directory.remove() }
         let big = "From a Mon Mar  4 09:15:02 2024\nSubject: big\nMessage-ID: <big@test>\n\n" + String(repeating: "0123456789\n", count: 20_000) + "\n"
-        let small = (1...5).map { "From a Mon Mar  4 09:15:02 2024\nSubject: \($0)\nMessage-ID: <s\($0)@test>\n\nsmall\n\n" }
+        var small = (1...5).map { "From a Mon Mar  4 09:15:02 2024\nSubject: \($0)\nMessage-ID: <s\($0)@test>\n\nsmall\n\n" }
+        // Just under the 100 KB limit (counted with CRLF line endings): accepted.
+        small[4] = "From a Mon Mar  4 09:15:02 2024\nSubject: near the limit\nMessage-ID: <near@test>\n\n" + String(repeating: "0123456789abcdef\n", count: 5_600) + "\n"
         try directory.write("in.mbox", small[0] + small[1] + big + small[2] + small[3] + small[4])
         let report = try await copy(.mbox(path: directory.file("in.mbox")), try imap(server, "small", folder: "Imported/2024"), options: serverOptions(server))
         #expect(report.outcome == .partial)
@@ -117,5 +119,47 @@ struct IMAPStoreTests {
             guard let error = error as? MailError else { return false }
             return error.scope == .store && error.summary.contains("authentication failed")
         }
+    }
+}
+
+@Suite("IMAP across dropped connections", .enabled(if: TestServer.isAvailable, TestServer.skipReason), .serialized)
+struct IMAPReconnectTests {
+    let server = TestServer.current!
+
+    func endpoint(_ user: String, port: Int) throws -> StoreEndpoint {
+        try StoreEndpoint(parsing: "imaps://\(user)@127.0.0.1:\(port)")
+    }
+
+    @Test("a connection cut in the middle of FETCH literals is reopened; every message arrives once")
+    func cutWhileReading() async throws {
+        try server.reset(user: "frank")
+        let directory = try TemporaryDirectory("cut-read")
+        defer { directory.remove() }
+        let expected = try await makeMaildir(directory.file("original"), folders: [("INBOX", 120)], seed: 5)
+        let options = serverOptions(server)
+        _ = try await copy(.maildir(path: directory.file("original")), try imap(server, "frank"), options: options)
+
+        let proxy = try CuttingProxy(upstreamPort: server.imapsPort, cutAfter: 60_000, direction: .serverToClient)
+        let report = try await copy(try endpoint("frank", port: proxy.port), .maildir(path: directory.file("copy")), options: options)
+        #expect(proxy.cuts == 1, "the cut happened")
+        #expect(report.outcome == .complete, "\(report.failures.map(\.text))")
+        let copied = try await contents(of: try await StoreFactory.openSource(.maildir(path: directory.file("copy"))))
+        #expect(copied["INBOX"] == expected["INBOX"])
+    }
+
+    @Test("a connection cut in the middle of APPEND literals is reopened; nothing is lost or stored twice")
+    func cutWhileWriting() async throws {
+        try server.reset(user: "frank")
+        let directory = try TemporaryDirectory("cut-write")
+        defer { directory.remove() }
+        let expected = try await makeMaildir(directory.file("original"), folders: [("INBOX", 120)], seed: 6)
+        let options = serverOptions(server)
+        let proxy = try CuttingProxy(upstreamPort: server.imapsPort, cutAfter: 90_000, direction: .clientToServer)
+        let report = try await copy(.maildir(path: directory.file("original")), try endpoint("frank", port: proxy.port), options: options)
+        #expect(proxy.cuts == 1, "the cut happened")
+        #expect(report.outcome == .complete, "\(report.failures.map(\.text)) \(String(describing: report.stoppedBy?.text))")
+        let stored = try await contents(of: try await StoreFactory.openSource(try imap(server, "frank"), options: options))
+        #expect(stored["INBOX"]?.count == 120)
+        #expect(stored["INBOX"].map(Set.init) == expected["INBOX"].map(Set.init))
     }
 }

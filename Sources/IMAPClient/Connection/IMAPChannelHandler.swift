@@ -1,5 +1,6 @@
 import IMAPCore
 import NIOCore
+import NIOSSL
 
 /// The connection's protocol engine, on its event loop: decodes responses, routes them to the
 /// commands waiting for them, answers continuation requests, pauses reading when a consumer
@@ -165,10 +166,24 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let reason = String(describing: error)
-        let mapped: any Error = (error as? IMAPError) ?? (reason.contains("SSL") || reason.contains("certificate") || reason.contains("handshake")
-            ? IMAPError.tlsFailed(reason: reason) : IMAPError.connectionClosed(reason: reason))
-        failAll(mapped, context: context)
+        failAll(Self.classify(error), context: context)
+    }
+
+    /// A certificate or handshake problem is a TLS failure (retrying will not help); anything else
+    /// that breaks the stream — a reset, an unclean TLS shutdown — is a closed connection.
+    static func classify(_ error: any Error) -> any Error {
+        if let error = error as? IMAPError { return error }
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .handshakeFailed, .unableToValidateCertificate, .noCertificateToValidate, .cannotMatchULabel,
+                .failedToLoadCertificate:
+                return IMAPError.tlsFailed(reason: String(describing: error))
+            default:
+                return IMAPError.connectionClosed(reason: "TLS stream ended (\(error))")
+            }
+        }
+        if error is NIOSSLExtraError { return IMAPError.tlsFailed(reason: String(describing: error)) }
+        return IMAPError.connectionClosed(reason: String(describing: error))
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -24,6 +24,7 @@ public final class IMAPConnection: Sendable {
         var encoder = CommandEncoder()
         var enabled: Set<String> = []
         var alerts: [String] = []
+        var compressed = false
     }
     private let state = Mutex(State())
 
@@ -51,6 +52,7 @@ public final class IMAPConnection: Sendable {
         let tls = configuration.security == .plaintext ? nil : try makeTLSContext(configuration)
         let eventLoop = group.next()
         let greeting = eventLoop.makePromise(of: UntaggedResponse.self)
+        let handlerPromise = eventLoop.makePromise(of: NIOLoopBound<IMAPChannelHandler>.self)
         let sniName = Self.sniName(configuration.host)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(Int64(configuration.connectTimeout * 1000)))
@@ -63,10 +65,11 @@ public final class IMAPConnection: Sendable {
                     }
                     try pipeline.addHandler(
                         IdleStateHandler(readTimeout: .milliseconds(Int64(configuration.responseTimeout * 1000))))
-                    try pipeline.addHandler(
-                        IMAPChannelHandler(
-                            limits: configuration.parserLimits, greeting: greeting,
-                            responseTimeout: configuration.responseTimeout, trace: configuration.trace))
+                    let handler = IMAPChannelHandler(
+                        limits: configuration.parserLimits, greeting: greeting,
+                        responseTimeout: configuration.responseTimeout, trace: configuration.trace)
+                    try pipeline.addHandler(handler)
+                    handlerPromise.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
         let channel: any Channel
@@ -74,11 +77,10 @@ public final class IMAPConnection: Sendable {
             channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
         } catch {
             greeting.fail(error)
+            handlerPromise.fail(error)
             throw IMAPError.connectionFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
         }
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: IMAPChannelHandler.self), eventLoop: channel.eventLoop)
-        }.get()
+        let handler = try await handlerPromise.futureResult.get()
         let connection = IMAPConnection(configuration: configuration, channel: channel, handler: handler)
         channel.eventLoop.execute {
             handler.value.unsolicited = { [weak connection] response in connection?.noteUnsolicited(response) }
@@ -155,8 +157,19 @@ public final class IMAPConnection: Sendable {
         if capabilities.contains("ID") {
             _ = try? await execute(.id([("name", "MailFerry"), ("version", MailFerryVersion.current)]))
         }
+        if configuration.compress && capabilities.contains("COMPRESS=DEFLATE") {
+            _ = try await execute(.compressDeflate, switching: { context in
+                // Same tick as the OK: the next byte either way is compressed.
+                let handlers: [any ChannelHandler] = [try Deflate.Decompressor(), try Deflate.Compressor()]
+                try context.pipeline.syncOperations.addHandlers(handlers, position: .before(context.handler))
+            })
+            state.withLock { $0.compressed = true }
+        }
         updateEncoder()
     }
+
+    /// Whether COMPRESS=DEFLATE is active.
+    public var isCompressed: Bool { state.withLock { $0.compressed } }
 
     private func takeCapabilities(from text: ResponseText) {
         if case .capability(let names)? = text.code {

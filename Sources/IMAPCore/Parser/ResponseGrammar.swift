@@ -244,7 +244,7 @@ struct ResponseGrammar {
             switch name {
             case "MIN": result.min = try parseNumber32()
             case "MAX": result.max = try parseNumber32()
-            case "COUNT": result.count = Int(try parseNumber64())
+            case "COUNT": result.count = Int(clamping: try parseNumber64())
             case "ALL": result.all = try parseSequenceSet()
             case "MODSEQ": result.modSeq = try parseNumber64()
             default: _ = try parseValue()
@@ -364,7 +364,7 @@ struct ResponseGrammar {
         case "UID": return .uid(try parseNumber32())
         case "FLAGS": return .flags(try parseFlagList())
         case "INTERNALDATE": return .internalDate(String(decoding: try parseString(), as: UTF8.self))
-        case "RFC822.SIZE": return .rfc822Size(Int(try parseNumber64()))
+        case "RFC822.SIZE": return .rfc822Size(Int(clamping: try parseNumber64()))
         case "MODSEQ":
             let values = try parseList()
             guard values.count == 1, case .number(let value) = values[0] else { throw malformed("MODSEQ (value)") }
@@ -389,8 +389,8 @@ struct ResponseGrammar {
                 if peek(0) {
                     index += 1
                     var size = 0
-                    while index < bytes.count && bytes[index] != 0 {
-                        size = size * 10 + Int(bytes[index] - 0x30)
+                    while let digit = current, Self.isDigit(digit), size < Int.max / 10 {
+                        size = size * 10 + Int(digit - 0x30)
                         index += 1
                     }
                     try expect(0, "the end of a streamed body marker")

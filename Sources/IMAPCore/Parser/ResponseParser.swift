@@ -78,6 +78,7 @@ public struct ResponseParser: Sendable {
             guard let lf = readable.firstIndex(of: 0x0a) else {
                 let count = readable.count
                 try checkLength(adding: count)
+                try checkNoNUL(readable)
                 frame.append(contentsOf: readable)
                 textLength += count
                 buffer.moveReaderIndex(forwardBy: count)
@@ -85,6 +86,7 @@ public struct ResponseParser: Sendable {
             }
             let count = lf - readable.startIndex + 1
             try checkLength(adding: count)
+            try checkNoNUL(readable[readable.startIndex...lf])
             frame.append(contentsOf: readable[readable.startIndex...lf])
             textLength += count
             buffer.moveReaderIndex(forwardBy: count)
@@ -122,6 +124,15 @@ public struct ResponseParser: Sendable {
         if textLength + count > maximum { throw .lineTooLong(actual: textLength + count, maximum: maximum) }
         if frame.count + count > max(limits.maximumResponseSize, maximum) {
             throw .responseTooLarge(actual: frame.count + count, maximum: max(limits.maximumResponseSize, maximum))
+        }
+    }
+
+    /// NUL never appears in response text (RFC 3501 CHAR excludes it); refusing it also keeps the
+    /// parser's internal marker for streamed bodies (NUL-delimited) unforgeable.
+    private func checkNoNUL(_ bytes: ByteBufferView.SubSequence) throws(IMAPParserError) {
+        if bytes.contains(0) {
+            let excerpt = String(decoding: (frame + bytes).prefix(120).map { $0 < 0x20 ? UInt8(ascii: ".") : $0 }, as: UTF8.self)
+            throw .malformed(expected: "no NUL byte in a response line", excerpt: excerpt)
         }
     }
 

@@ -64,6 +64,9 @@ struct ServerOptionGroup: ParsableArguments {
     @Option(help: "FETCH or APPEND commands in flight per connection (default 4).")
     var pipelineDepth = 4
 
+    @ArgumentParser.Flag(help: "Compress IMAP connections (COMPRESS=DEFLATE) when the server offers it: for slow links.")
+    var compress = false
+
     @Option(help: ArgumentHelp("Write the IMAP protocol trace (credentials redacted) to this file.", valueName: "path"))
     var imapTrace: String?
 
@@ -110,6 +113,7 @@ struct ServerOptionGroup: ParsableArguments {
         options.allowPlaintext = allowPlaintext
         options.connections = connections
         options.pipelineDepth = pipelineDepth
+        options.compress = compress
         if let trace { options.trace = { trace.write("[\(name)] \($0)") } }
         return options
     }

@@ -21,6 +21,8 @@ public struct ConnectionOptions: Sendable {
     public var connections = 4
     /// FETCH batches (reading) or APPEND commands (writing) in flight per connection. Default 4.
     public var pipelineDepth = 4
+    /// Compress the connection (COMPRESS=DEFLATE) when the server offers it. Default off.
+    public var compress = false
     /// Receives the protocol trace, credentials redacted.
     public var trace: (@Sendable (String) -> Void)?
 
@@ -50,6 +52,7 @@ public struct ConnectionOptions: Sendable {
         configuration.caFile = caFile
         configuration.insecureSkipVerification = insecureTLS
         configuration.allowPlaintextAuthentication = allowPlaintext
+        configuration.compress = compress
         configuration.trace = trace
         return configuration
     }

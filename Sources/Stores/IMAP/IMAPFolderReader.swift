@@ -124,7 +124,7 @@ final class IMAPFolderReader: MessageReader {
                 var size = 0
                 for attribute in attributes {
                     if case .uid(let value) = attribute { uid = value }
-                    if case .rfc822Size(let value) = attribute { size = value }
+                    if case .rfc822Size(let value) = attribute { size = min(value, 1 << 40) }  // a hostile size must not overflow sums
                 }
                 if let uid { pairs.append((uid, size)) }
             case .completed(_, let response):

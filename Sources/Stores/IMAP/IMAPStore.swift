@@ -117,8 +117,8 @@ public final class IMAPStore: MessageSource, MessageSink {
             for (index, submitted) in pending {
                 guard let result = try? await submitted.result(), result.tagged.status == .ok else { continue }
                 for case .status(_, let values) in result.untagged {
-                    folders[index].messageCount = values["MESSAGES"].map(Int.init)
-                    folders[index].byteCount = values["SIZE"].map(Int.init)
+                    folders[index].messageCount = values["MESSAGES"].map { Int(clamping: $0) }
+                    folders[index].byteCount = values["SIZE"].map { Int(clamping: $0) }
                 }
             }
             return folders.sorted { $0.path < $1.path }
@@ -135,8 +135,8 @@ public final class IMAPStore: MessageSource, MessageSink {
             let result = try await connection.execute(.status(mailbox(for: folder.path), items: items))
             var status = FolderStatus(messages: 0, bytes: 0)
             for case .status(_, let values) in result.untagged {
-                status.messages = Int(values["MESSAGES"] ?? 0)
-                status.bytes = Int(values["SIZE"] ?? 0)
+                status.messages = Int(clamping: values["MESSAGES"] ?? 0)
+                status.bytes = Int(clamping: values["SIZE"] ?? 0)
             }
             if !items.contains("SIZE") && status.messages > 0 {
                 // No STATUS=SIZE: add up RFC822.SIZE.
