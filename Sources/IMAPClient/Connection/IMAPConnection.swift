@@ -480,7 +480,7 @@ public final class IMAPConnection: Sendable {
             case .bytes(let bytes, let awaitContinuation):
                 if awaitContinuation {
                     let continuation = try await registerContinuation(tag: tag)
-                    try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+                    try await flushToSocket(channel.allocator.buffer(bytes: bytes))
                     do {
                         _ = try await continuation.get()
                     } catch is IMAPChannelHandler.CommandEnded {
@@ -496,33 +496,47 @@ public final class IMAPConnection: Sendable {
         channel.flush()
     }
 
-    private func writeRaw(_ bytes: [UInt8], trace: String) async throws {
-        configuration.trace?(trace)
-        try await channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+    /// Writes and flushes, waiting until the bytes reach the socket; a failure here means the
+    /// connection is gone (a transient error: the caller may reconnect).
+    private func flushToSocket(_ buffer: ByteBuffer) async throws {
+        do {
+            try await channel.writeAndFlush(buffer)
+        } catch let error as IMAPError {
+            throw error
+        } catch {
+            throw IMAPError.connectionClosed(reason: "writing failed: \(error)")
+        }
     }
 
-    /// Streams a message with CRLF line endings, exactly `size` bytes, waiting for the socket
-    /// every 256 KiB so a large message never sits in memory whole.
+    private func writeRaw(_ bytes: [UInt8], trace: String) async throws {
+        configuration.trace?(trace)
+        try await flushToSocket(channel.allocator.buffer(bytes: bytes))
+    }
+
+    /// Streams a message with CRLF line endings, exactly `size` bytes, in 64 KiB pieces, waiting
+    /// for each to reach the socket: a large message never sits in memory whole, and TLS never
+    /// has more than a piece to encrypt at once.
     private func writeBody(_ item: AppendItem, size: Int) async throws {
+        let pieceSize = 64 * 1024
         var converter = LineEndingConverter(to: .crlf)
-        var output = channel.allocator.buffer(capacity: min(size, 256 * 1024))
+        var output = channel.allocator.buffer(capacity: min(size, pieceSize))
         var written = 0
-        let iterator = item.data.makeChunkIterator()
+        let iterator = item.data.makeChunkIterator(chunkSize: pieceSize)
         do {
             while let chunk = try iterator.next() {
                 var pieces: [ByteBuffer] = []
                 chunk.withUnsafeBytes { raw in
                     converter.convert(raw) { piece in
                         output.writeBytes(piece)
-                        if output.readableBytes >= 256 * 1024 {
+                        if output.readableBytes >= pieceSize {
                             pieces.append(output)
-                            output = channel.allocator.buffer(capacity: 256 * 1024)
+                            output = channel.allocator.buffer(capacity: pieceSize)
                         }
                     }
                 }
                 for piece in pieces {
                     written += piece.readableBytes
-                    try await channel.writeAndFlush(piece)
+                    try await flushToSocket(piece)
                 }
             }
         } catch let error as MailError {
@@ -536,7 +550,7 @@ public final class IMAPConnection: Sendable {
             close()
             throw IMAPError.messageUnreadable(reason: "the message changed while it was sent (\(written) of \(size) bytes)")
         }
-        channel.write(output, promise: nil)
+        try await flushToSocket(output)
     }
 
     // MARK: - Helpers

@@ -139,8 +139,8 @@ public enum SystemError {
 }
 
 extension MessageData {
-    /// Hands out the message in pieces on demand, for writers that must wait between pieces
-    /// (a network upload): in-memory data comes as one piece, a file in `chunkSize` pieces.
+    /// Hands out the message in pieces of at most `chunkSize` bytes on demand, for writers that
+    /// must wait between pieces (a network upload).
     public func makeChunkIterator(chunkSize: Int = MessageData.chunkSize) -> ChunkIterator {
         ChunkIterator(data: self, chunkSize: chunkSize)
     }
@@ -165,9 +165,10 @@ extension MessageData {
         public func next() throws -> [UInt8]? {
             switch data.storage {
             case .memory(let bytes):
-                guard position == 0, !bytes.isEmpty else { return nil }
-                position = bytes.count
-                return bytes
+                guard position < bytes.count else { return nil }
+                let end = min(bytes.count, position + chunkSize)
+                defer { position = end }
+                return position == 0 && end == bytes.count ? bytes : Array(bytes[position..<end])
             case .file(let segment):
                 guard position < segment.length else { return nil }
                 if fd < 0 {
