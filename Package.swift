@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(
             name: "IMAPCoreTests",
             dependencies: ["IMAPCore", "MailCore", "MailTesting", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "IMAPClientTests",

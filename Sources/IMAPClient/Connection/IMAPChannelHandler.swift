@@ -154,7 +154,7 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
             // Only a timeout while the server owes us something and we are not holding it back.
             if (!pending.isEmpty || greeting != nil) && !readPaused {
                 let what = pending.first.map { "the response to \($0.tag)" } ?? "the greeting"

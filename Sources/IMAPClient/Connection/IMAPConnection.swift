@@ -63,8 +63,10 @@ public final class IMAPConnection: Sendable {
                     if configuration.security == .implicitTLS, let tls {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: sniName))
                     }
+                    // Neither a byte read nor a byte written for this long, while a command waits: the
+                    // server has gone quiet. (A long upload writes, a long download reads.)
                     try pipeline.addHandler(
-                        IdleStateHandler(readTimeout: .milliseconds(Int64(configuration.responseTimeout * 1000))))
+                        IdleStateHandler(allTimeout: .milliseconds(Int64(configuration.responseTimeout * 1000))))
                     let handler = IMAPChannelHandler(
                         limits: configuration.parserLimits, greeting: greeting,
                         responseTimeout: configuration.responseTimeout, trace: configuration.trace)
