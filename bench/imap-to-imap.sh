@@ -10,11 +10,6 @@
 # clients in a private network namespace whose loopback delays every packet).
 # Drives the shared peer harness (../shared/bench, or $MAILFERRY_BENCH_HARNESS); needs root.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-harness="${MAILFERRY_BENCH_HARNESS:-$repo/../shared/bench}"
-[ -x "$harness/run.sh" ] || { echo "peer harness not found at $harness (set MAILFERRY_BENCH_HARNESS)" >&2; exit 2; }
-harness="$(cd "$harness" && pwd)"
 
 size=small runs=3 wan=0
 while [ $# -gt 0 ]; do
@@ -26,13 +21,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-"$repo/scripts/install-build-deps.sh"
-(cd "$repo" && timeout 1800 swift build -c release --product mailferry >&2)
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/mailferry"
-
-# Dovecot's unprivileged processes must reach the harness's files: keep them out of /root.
-export BENCH_CACHE="${BENCH_CACHE:-/var/tmp/mailferry-bench}"
-mkdir -p "$BENCH_CACHE"
+. "$(dirname "$0")/common.sh"
 tools="$BENCH_CACHE/tools.mailferry-imap.conf"
 cat > "$tools" <<CONF
 # Written by $repo/bench/imap-to-imap.sh
@@ -40,14 +29,8 @@ tool mailferry imap 'MAILFERRY_SOURCE_PASSWORD=\$PASS MAILFERRY_DEST_PASSWORD=\$
 CONF
 export BENCH_TOOLS_LOCAL="$tools"
 only=mailferry,mbsync,mbsync-tls,doveadm-imapc
-log="$BENCH_CACHE/imap-to-imap.log"
 if [ "$wan" = 1 ]; then
-    "$harness/wan.sh" run --size "$size" --runs "$runs" --phases full --only "$only" 2> >(tee "$log" >&2)
+    run_harness "$BENCH_CACHE/imap-to-imap.log" "$harness/wan.sh" run --size "$size" --runs "$runs" --phases full --only "$only"
 else
-    "$harness/run.sh" --size "$size" --runs "$runs" --phases full --only "$only" 2> >(tee "$log" >&2)
-fi
-sleep 1
-if ! grep -qE 'source: [1-9][0-9]* msgs' "$log"; then
-    echo "WARNING: Dovecot did not see the source corpus; the correctness column is meaningless" >&2
-    exit 1
+    run_harness "$BENCH_CACHE/imap-to-imap.log" "$harness/run.sh" --size "$size" --runs "$runs" --phases full --only "$only"
 fi

@@ -10,11 +10,6 @@
 # installs Dovecot and the peers, generates the corpus and verifies every tool's result.
 # Needs root (the harness runs a private Dovecot). Results: the harness's results/<size>/table.md.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-harness="${MAILFERRY_BENCH_HARNESS:-$repo/../shared/bench}"
-[ -x "$harness/run.sh" ] || { echo "peer harness not found at $harness (set MAILFERRY_BENCH_HARNESS)" >&2; exit 2; }
-harness="$(cd "$harness" && pwd)"
 
 size=small runs=3
 while [ $# -gt 0 ]; do
@@ -25,13 +20,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-"$repo/scripts/install-build-deps.sh"
-(cd "$repo" && timeout 1800 swift build -c release --product mailferry >&2)
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/mailferry"
-
-# Dovecot's unprivileged processes must reach the harness's files: keep them out of /root.
-export BENCH_CACHE="${BENCH_CACHE:-/var/tmp/mailferry-bench}"
-mkdir -p "$BENCH_CACHE"
+. "$(dirname "$0")/common.sh"
 tools="$BENCH_CACHE/tools.mailferry-mbox.conf"
 cat > "$tools" <<CONF
 # Written by $repo/bench/mbox-to-maildir.sh
@@ -39,12 +28,5 @@ tool mailferry-per-file mbox '"$here/tools/mailferry-mbox.sh" per-file "$bin" "\
 tool mailferry-one-run  mbox '"$here/tools/mailferry-mbox.sh" tree "$bin" "\$CORPUS" "\$DST_MAILDIR"'
 CONF
 export BENCH_TOOLS_LOCAL="$tools"
-"$harness/run.sh" --size "$size" --runs "$runs" --phases full \
-    --only mailferry-per-file,mailferry-one-run,mbox-doveadm-import,mbox-python-mailbox,ceil-cat-mbox,ceil-cp-maildir \
-    2> >(tee "$BENCH_CACHE/mbox-to-maildir.log" >&2)
-# A verification against an empty source proves nothing: make sure Dovecot saw the corpus.
-sleep 1
-if ! grep -qE 'source: [1-9][0-9]* msgs' "$BENCH_CACHE/mbox-to-maildir.log"; then
-    echo "WARNING: Dovecot did not see the source corpus; the correctness column is meaningless" >&2
-    exit 1
-fi
+run_harness "$BENCH_CACHE/mbox-to-maildir.log" "$harness/run.sh" --size "$size" --runs "$runs" --phases full \
+    --only mailferry-per-file,mailferry-one-run,mbox-doveadm-import,mbox-python-mailbox,ceil-cat-mbox,ceil-cp-maildir
