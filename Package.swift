@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // zlib, for .gz mbox files (and later archives); Debian: zlib1g-dev.
@@ -59,11 +60,16 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The copy engine: plans, streams and reports; knows stores only through MailCore protocols.
         .target(name: "Engine", dependencies: ["MailCore"], swiftSettings: swiftSettings),
+        // Checkpoints: MailCore's CheckpointStore over SQLite (GRDB; Debian: libsqlite3-dev).
+        .target(
+            name: "Checkpoints",
+            dependencies: ["MailCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         // Command line: argument parsing, progress rendering, exit codes.
         .target(
             name: "MailFerryCLI",
             dependencies: [
-                "MailCore", "MailFormats", "Stores", "Engine", "IMAPClient",
+                "MailCore", "MailFormats", "Stores", "Engine", "Checkpoints", "IMAPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -102,8 +108,12 @@ let package = Package(
             name: "EngineTests", dependencies: ["Engine", "MailCore", "MailTesting", "Stores"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "CheckpointsTests",
+            dependencies: ["Checkpoints", "MailCore", "MailTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "MailFerryCLITests",
-            dependencies: ["MailFerryCLI", "Engine", "Stores", "MailFormats", "MailCore", "MailTesting"],
+            dependencies: ["MailFerryCLI", "Engine", "Checkpoints", "Stores", "MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
     ]
 )

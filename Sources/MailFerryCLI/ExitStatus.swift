@@ -12,6 +12,9 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 2
     /// A store could not be opened, or failed so that the run stopped.
     case storeFailure = 3
+    /// The checkpoint could not be used: another run holds it, or it is damaged, missing or
+    /// belongs to another job.
+    case checkpointRefused = 4
 
     init(_ outcome: CopyReport.Outcome) {
         switch outcome {

@@ -13,8 +13,14 @@ extension CopyReport {
                 if let messages = folder.plannedMessages {
                     line += "  \(messages) messages, \(Self.formatBytes(folder.plannedBytes ?? 0))"
                 }
+            } else if folder.upToDate && folder.flagsUpdated == 0 {
+                line += "  up to date (\(folder.skipped) copied before)"
             } else {
                 line += "  \(folder.copied) copied, \(Self.formatBytes(folder.bytes))"
+                if folder.skipped > 0 { line += ", \(folder.skipped) copied before" }
+                if folder.deduplicated > 0 { line += ", \(folder.deduplicated) already there" }
+                if folder.inFlightFound > 0 { line += ", \(folder.inFlightFound) found after the interruption" }
+                if folder.flagsUpdated > 0 { line += ", flags updated on \(folder.flagsUpdated)" }
                 if folder.failed > 0 { line += ", \(folder.failed) failed" }
             }
             if let error = folder.error { line += "  [\(error)]" }
@@ -42,11 +48,18 @@ extension CopyReport {
             let bytes = folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }
             lines.append(
                 "Would copy \(Self.count(messages, "message")) (\(Self.formatBytes(bytes))) in \(Self.count(folders.count, "folder")); nothing was written.")
+        } else if nothingToDo {
+            lines.append(
+                "Nothing to do: all \(Self.count(totals.skipped, "message")) in \(Self.count(totals.folders, "folder")) were copied before (\(seconds) s).")
         } else {
             var summary = "\(Self.count(totals.copied, "message")) copied (\(Self.formatBytes(totals.bytes))) in \(Self.count(totals.folders, "folder")), \(seconds) s"
+            if totals.skipped > 0 { summary += "; \(totals.skipped) copied before" }
+            if totals.deduplicated > 0 { summary += "; \(totals.deduplicated) already in the destination" }
+            if totals.flagsUpdated > 0 { summary += "; flags updated on \(totals.flagsUpdated)" }
             if totals.failed > 0 { summary += "; \(totals.failed) failed" }
             lines.append(summary)
         }
+        if let checkpoint { lines.append("Checkpoint: \(checkpoint)") }
         return lines.joined(separator: "\n")
     }
 

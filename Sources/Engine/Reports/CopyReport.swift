@@ -23,6 +23,17 @@ public struct CopyReport: Sendable, Codable {
         public var copied = 0
         public var failed = 0
         public var bytes = 0
+        /// Messages earlier runs copied (per the checkpoint), not read again.
+        public var skipped = 0
+        /// Messages not copied because the destination already held them (`--dedup`, or a
+        /// destination folder that was replaced).
+        public var deduplicated = 0
+        /// Messages a stopped run was writing that turned out to be in the destination.
+        public var inFlightFound = 0
+        /// Messages whose flags were updated in the destination (`--sync-flags`).
+        public var flagsUpdated = 0
+        /// The checkpoint showed nothing new in this folder, so it was not read.
+        public var upToDate = false
         /// In a dry run: messages and bytes that would be copied.
         public var plannedMessages: Int?
         public var plannedBytes: Int?
@@ -85,6 +96,9 @@ public struct CopyReport: Sendable, Codable {
         public var failed = 0
         public var bytes = 0
         public var warnings = 0
+        public var skipped = 0
+        public var deduplicated = 0
+        public var flagsUpdated = 0
     }
 
     public var tool = "mailferry"
@@ -92,6 +106,8 @@ public struct CopyReport: Sendable, Codable {
     public var source: String
     public var destination: String
     public var dryRun: Bool
+    /// The checkpoint database, when the run kept one.
+    public var checkpoint: String?
     public var startedAt: Date
     public var seconds: Double = 0
     public var outcome: Outcome = .complete
@@ -120,11 +136,20 @@ public struct CopyReport: Sendable, Codable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
+    /// Nothing was copied, failed or updated, and no folder failed: the destination was up to date.
+    public var nothingToDo: Bool {
+        !dryRun && stoppedBy == nil && failures.isEmpty && totals.copied == 0 && totals.flagsUpdated == 0
+            && totals.deduplicated == 0
+    }
+
     mutating func finish(at end: Date) {
         seconds = end.timeIntervalSince(startedAt)
         totals.folders = folders.count
         totals.copied = folders.reduce(0) { $0 + $1.copied }
         totals.bytes = folders.reduce(0) { $0 + $1.bytes }
+        totals.skipped = folders.reduce(0) { $0 + $1.skipped }
+        totals.deduplicated = folders.reduce(0) { $0 + $1.deduplicated }
+        totals.flagsUpdated = folders.reduce(0) { $0 + $1.flagsUpdated }
         totals.failed = failures.filter { $0.scope == .message }.count
         totals.warnings = warnings.count
         if stoppedBy != nil {

@@ -13,6 +13,41 @@ public struct CopyOptions: Sendable {
     public var batchBytes = 2 << 20
     /// Most folders copied at once; the stores' own limits apply too. Default 4.
     public var maximumConcurrency = 4
+    /// What a rerun does beyond copying what is new.
+    public var resume = ResumeOptions()
 
     public init() {}
+}
+
+/// Rerun behaviour; it needs a checkpoint, except `dedup`.
+public struct ResumeOptions: Sendable {
+    /// Apply flag and keyword changes made on the source to messages copied by earlier runs.
+    public var syncFlags = false
+    /// Skip a message whose identity the destination folder already holds, however it got there.
+    public var dedup = false
+    /// Copy only the messages that failed in earlier runs, including permanent failures.
+    public var retryFailed = false
+    /// Go on with a folder that lost most of its messages since the last run (see
+    /// ``shrinkThreshold``) instead of stopping it.
+    public var allowShrink = false
+    /// A folder that had at least ``shrinkMinimum`` messages and now lists fewer than this
+    /// fraction of them is stopped for safety.
+    public var shrinkThreshold = 0.1
+    public var shrinkMinimum = 10
+    /// Called at every checkpoint step; the fault harness ends the process there.
+    public var faultPoint: (@Sendable (FaultPoint) -> Void)?
+
+    public init() {}
+}
+
+/// A step of the checkpoint protocol, where a crash must be survivable.
+public enum FaultPoint: String, Sendable, CaseIterable {
+    /// A batch is marked in flight; the sink has not seen it.
+    case afterInFlight = "after-in-flight"
+    /// The sink confirmed the batch; the checkpoint does not know yet.
+    case afterStore = "after-store"
+    /// The batch is marked done.
+    case afterDone = "after-done"
+    /// A folder's state (tokens, validities) is saved.
+    case afterFolder = "after-folder"
 }

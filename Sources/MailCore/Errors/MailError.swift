@@ -47,6 +47,10 @@ public struct MailError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let compression = Code(rawValue: "compression")
         public static let unsupported = Code(rawValue: "unsupported")
         public static let invalidEndpoint = Code(rawValue: "invalid-endpoint")
+        /// The checkpoint database is missing, damaged, or belongs to another job.
+        public static let checkpoint = Code(rawValue: "checkpoint")
+        /// A source folder lost most of its messages since the last run (a safety stop).
+        public static let sourceShrank = Code(rawValue: "source-shrank")
         public static let internalError = Code(rawValue: "internal")
     }
 

@@ -28,10 +28,20 @@ public struct MessageData: Sendable {
         }
     }
 
-    /// Bytes held in memory by this value (0 for file-backed data); what back-pressure budgets count.
+    /// Bytes held in memory by this value (0 for file-backed data).
     public var residentCount: Int {
         if case .memory(let bytes) = storage { return bytes.count }
         return 0
+    }
+
+    /// Bytes this value holds on MailFerry's behalf — in memory, or in a temporary spool file —
+    /// as opposed to bytes still in the source's own file: what back-pressure budgets count, so
+    /// that a fast source cannot spool a whole folder to disk ahead of a slow sink.
+    public var bufferedCount: Int {
+        switch storage {
+        case .memory(let bytes): return bytes.count
+        case .file(let segment): return segment.removeWhenDone ? segment.length : 0
+        }
     }
 
     /// Chunk size used when streaming file-backed data.
@@ -61,6 +71,18 @@ public struct MessageData: Sendable {
         }
     }
 
+    /// The size with every line ending made CRLF: what an IMAP server reports as RFC822.SIZE
+    /// after an APPEND, so sizes compare across stores with different line endings.
+    public func crlfSize() throws -> Int {
+        var size = 0
+        var previous: UInt8?
+        try forEachChunk { chunk in
+            size += LineEndings.crlfSize(of: chunk, previousByte: previous)
+            previous = chunk.last ?? previous
+        }
+        return size
+    }
+
     /// All bytes in one array.
     public func loadAll() throws -> [UInt8] {
         switch storage {
@@ -76,7 +98,8 @@ public final class FileSegment: Sendable {
     public let path: String
     public let offset: Int64
     public let length: Int
-    private let removeWhenDone: Bool
+    /// Whether this is a temporary spool file (removed when done), not a source's own file.
+    public let removeWhenDone: Bool
 
     public init(path: String, offset: Int64 = 0, length: Int, removeWhenDone: Bool = false) {
         self.path = path

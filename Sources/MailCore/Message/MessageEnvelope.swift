@@ -79,6 +79,13 @@ public struct SourceKey: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(_ value: String) { self.value = value }
     public var description: String { value }
 
+    /// The number after the last `:` (an IMAP UID in `uidvalidity:uid`, an mbox offset), which
+    /// orders messages within a folder; `nil` for keys without one (Maildir names).
+    public var ordinal: UInt64? {
+        guard let colon = value.utf8.lastIndex(of: UInt8(ascii: ":")) else { return nil }
+        return UInt64(value[value.utf8.index(after: colon)...])
+    }
+
     public init(from decoder: any Decoder) throws {
         value = try decoder.singleValueContainer().decode(String.self)
     }

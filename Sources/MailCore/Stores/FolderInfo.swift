@@ -11,11 +11,24 @@ public struct FolderInfo: Sendable, Hashable {
     public var location: String?
     /// Whether the user subscribed to it, when the store knows (IMAP).
     public var isSubscribed: Bool?
+    /// The folder's identity, when the store has one that changes if the folder is replaced
+    /// (IMAP UIDVALIDITY). Message keys are only comparable under the same validity.
+    public var validity: String?
+    /// A cheap summary that changes whenever messages are added or removed (IMAP
+    /// UIDVALIDITY/UIDNEXT/MESSAGES, a directory's modification time): equal tokens mean there is
+    /// nothing new to copy.
+    public var contentToken: String?
+    /// A summary that changes whenever a flag changes (IMAP HIGHESTMODSEQ), when the store has one.
+    public var flagToken: String?
 
     public init(
         path: FolderPath, isSelectable: Bool = true, messageCount: Int? = nil, byteCount: Int? = nil,
-        location: String? = nil, isSubscribed: Bool? = nil
+        location: String? = nil, isSubscribed: Bool? = nil, validity: String? = nil, contentToken: String? = nil,
+        flagToken: String? = nil
     ) {
+        self.validity = validity
+        self.contentToken = contentToken
+        self.flagToken = flagToken
         self.path = path
         self.isSelectable = isSelectable
         self.messageCount = messageCount

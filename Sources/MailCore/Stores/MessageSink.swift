@@ -1,3 +1,5 @@
+import Foundation
+
 /// A store MailFerry writes to: prepares folders and stores messages durably.
 public protocol MessageSink: Sendable {
     var displayName: String { get }
@@ -24,6 +26,44 @@ public protocol FolderWriter: AnyObject {
     func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome]
     /// Finishes the folder (releases locks, syncs directories).
     func close() async throws
+
+    /// The folder's identity: it changes when the folder is deleted and created again (IMAP
+    /// UIDVALIDITY, a directory's or file's inode). A change tells a resumed run that what the
+    /// checkpoint says was stored may be gone.
+    var validity: String? { get }
+    /// Where the next stored messages will appear (IMAP UIDNEXT, an mbox file's size, the time),
+    /// recorded with in-flight messages so ``locate(_:)`` knows where to look.
+    func position() async throws -> String?
+    /// Which of `messages` — written by a run that stopped before it learnt the outcome — the
+    /// folder holds; returns the reference of each one found. Matching is by content
+    /// (fingerprint), looking only where each message's position says it can be.
+    func locate(_ messages: [PendingMessage]) async throws -> [SourceKey: String]
+    /// The identities of every message the folder holds, for `--dedup` and for matching again
+    /// after the folder was replaced.
+    func existingMessages() async throws -> [StoredIdentity]
+    /// Sets the flags of stored messages (by reference) to exactly the given ones; returns each
+    /// message's reference afterwards (a Maildir file name changes), or `nil` where the message
+    /// was not found or the store cannot change flags.
+    func updateFlags(_ changes: [(reference: String, flags: FlagSet)]) async throws -> [String?]
+}
+
+/// A message a destination folder holds, as `--dedup` compares it.
+public struct StoredIdentity: Sendable, Hashable {
+    public var reference: String
+    public var messageID: String?
+    /// Size with CRLF line endings (``MessageData/crlfSize()``), comparable across stores.
+    public var crlfSize: Int
+    public var internalDate: Date?
+    /// The content's fingerprint: always for messages without a Message-ID, otherwise when cheap.
+    public var fingerprint: Fingerprint?
+
+    public init(reference: String, messageID: String?, crlfSize: Int, internalDate: Date?, fingerprint: Fingerprint?) {
+        self.reference = reference
+        self.messageID = messageID
+        self.crlfSize = crlfSize
+        self.internalDate = internalDate
+        self.fingerprint = fingerprint
+    }
 }
 
 /// What happened to one message handed to a sink.

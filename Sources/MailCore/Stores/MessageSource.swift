@@ -10,8 +10,14 @@ public protocol MessageSource: Sendable {
     func listFolders() async throws -> [FolderInfo]
     /// Exact count and size of one folder; may read the whole folder.
     func status(of folder: FolderInfo) async throws -> FolderStatus
-    /// The messages of one folder, one at a time, read only as fast as they are consumed.
-    func messages(in folder: FolderInfo) async throws -> MessageStream
+    /// The messages of one folder that `selection` includes, one at a time, read only as fast as
+    /// they are consumed. A source whose keys do not pin a message's content (mbox offsets) may
+    /// yield messages outside the selection; the engine filters again by key and fingerprint.
+    func messages(in folder: FolderInfo, selection: MessageSelection) async throws -> MessageStream
+    /// The current flags of a folder's messages — only those changed since `token` (an earlier
+    /// ``FlagListing/token``) when the store can tell (IMAP CONDSTORE). `nil` when the store
+    /// cannot list flags without reading every message.
+    func flags(in folder: FolderInfo, changedSince token: String?) async throws -> FlagListing?
     /// Releases connections and locks.
     func close() async
     /// Entries the listing passed over and why (files that are not mailboxes), for the report.
@@ -20,6 +26,65 @@ public protocol MessageSource: Sendable {
 
 extension MessageSource {
     public func listingProblems() async -> [MailError] { [] }
+
+    /// Every message of the folder.
+    public func messages(in folder: FolderInfo) async throws -> MessageStream {
+        try await messages(in: folder, selection: .all)
+    }
+
+    public func flags(in folder: FolderInfo, changedSince token: String?) async throws -> FlagListing? { nil }
+}
+
+/// Which messages of a folder to read: all but those already copied, or only some (a retry).
+public struct MessageSelection: Sendable {
+    /// Keys not to read.
+    public var skipping: Set<SourceKey>
+    /// When set, read only these keys.
+    public var only: Set<SourceKey>?
+
+    public init(skipping: Set<SourceKey> = [], only: Set<SourceKey>? = nil) {
+        self.skipping = skipping
+        self.only = only
+    }
+
+    public static let all = MessageSelection()
+
+    public func includes(_ key: SourceKey) -> Bool {
+        if let only, !only.contains(key) { return false }
+        return !skipping.contains(key)
+    }
+
+    /// Whether every key is included (nothing to filter).
+    public var isAll: Bool { only == nil && skipping.isEmpty }
+}
+
+/// A folder's flags as ``MessageSource/flags(in:changedSince:)`` lists them.
+public struct FlagListing: Sendable {
+    public struct Entry: Sendable {
+        public var key: SourceKey
+        public var flags: FlagSet
+        /// The content's fingerprint, when the source had to read it anyway (mbox), so that a
+        /// reused key is not taken for the message copied under it.
+        public var fingerprint: Fingerprint?
+
+        public init(key: SourceKey, flags: FlagSet, fingerprint: Fingerprint? = nil) {
+            self.key = key
+            self.flags = flags
+            self.fingerprint = fingerprint
+        }
+    }
+
+    public var entries: [Entry]
+    /// `true` when every message is listed; `false` when only those changed since the token.
+    public var isComplete: Bool
+    /// Pass this as `changedSince` next time (an IMAP HIGHESTMODSEQ).
+    public var token: String?
+
+    public init(entries: [Entry], isComplete: Bool, token: String?) {
+        self.entries = entries
+        self.isComplete = isComplete
+        self.token = token
+    }
 }
 
 /// One item a source yields: a message, or a problem with one message that does not stop the folder.
@@ -39,11 +104,16 @@ public protocol MessageReader: AnyObject {
     var bytesConsumed: Int { get }
     /// A remark about the folder as read, once it has been read (e.g. the mbox dialect found).
     var note: String? { get }
+    /// The bytes ``bytesConsumed`` will reach at the end, once the reader knows (after an IMAP
+    /// reader listed the messages it will fetch), for a progress total that leaves out what a
+    /// rerun skips.
+    var bytesExpected: Int? { get }
     func close()
 }
 
 extension MessageReader {
     public var note: String? { nil }
+    public var bytesExpected: Int? { nil }
 }
 
 /// A folder's messages as an `AsyncSequence`; pulling the next element is what makes the source

@@ -26,11 +26,15 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     public var maximumMessageSize: Int?
     /// How many folders may be read or written at once (IMAP: its connection count; local: 1).
     public var maximumConcurrency: Int
+    /// Whether flags of a stored message can be changed in place (`--sync-flags`).
+    public var updatesFlags: Bool
 
     public init(
         systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,
-        hierarchy: Hierarchy = .tree, maximumMessageSize: Int? = nil, maximumConcurrency: Int = 1
+        hierarchy: Hierarchy = .tree, maximumMessageSize: Int? = nil, maximumConcurrency: Int = 1,
+        updatesFlags: Bool = true
     ) {
+        self.updatesFlags = updatesFlags
         self.systemFlags = systemFlags
         self.keywords = keywords
         self.internalDate = internalDate

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Engine
 import Foundation
 import MailCore
@@ -19,6 +20,11 @@ struct CopyCommand: AsyncParsableCommand {
 
             Passwords come from MAILFERRY_SOURCE_PASSWORD / MAILFERRY_DEST_PASSWORD, a password \
             file or command, or a prompt — never from the command line.
+
+            Every run records what it copied in a checkpoint (see --checkpoint), so running the \
+            same command again copies only what is new, and a run that was killed or lost its \
+            connection resumes where it stopped without losing or duplicating a message. \
+            `mailferry status` shows a job's progress and failures.
 
             Examples:
               mailferry copy mbox:~/old.mbox maildir:~/Maildir
@@ -56,6 +62,8 @@ struct CopyCommand: AsyncParsableCommand {
     @ArgumentParser.Flag(name: .shortAndLong, help: "No progress display.")
     var quiet = false
 
+    @OptionGroup(title: "Checkpoint and reruns") var checkpointOptions: CheckpointOptionGroup
+
     @OptionGroup var storeOptions: StoreOptionGroup
 
     @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
@@ -87,14 +95,31 @@ struct CopyCommand: AsyncParsableCommand {
 
         var copyOptions = CopyOptions()
         copyOptions.dryRun = dryRun
+        let target = toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder
         copyOptions.planner = CopyPlanner(
-            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init),
-            toFolder: toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder,
+            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: target,
             onlyFolder: sourceEndpoint.folder)
+        copyOptions.resume = checkpointOptions.resumeOptions
+        if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
+        var checkpoint: SQLiteCheckpointStore?
+        if !dryRun {
+            let identity = CheckpointOptionGroup.identity(
+                source: sourceEndpoint, destination: destinationEndpoint, toFolder: target)
+            do {
+                checkpoint = try checkpointOptions.open(identity: identity)
+            } catch {
+                await sourceStore.close()
+                try? await sinkStore.close()
+                throw error
+            }
+        }
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
-        let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions) { display.handle($0) }
+        let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions, checkpoint: checkpoint) {
+            display.handle($0)
+        }
         let result = await engine.run()
         display.finish()
+        await checkpoint?.close()
         await sourceStore.close()
         try? await sinkStore.close()
 

@@ -5,17 +5,20 @@ import MailCore
 public struct MailFerryCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "mailferry",
-        abstract: "Move, migrate and archive mail between Maildir and mbox stores.",
+        abstract: "Move, migrate and archive mail between IMAP servers, Maildir and mbox stores.",
         discussion: """
             Endpoints:
-              maildir:PATH   a Maildir tree (Maildir++ or fs layout)
-              mbox:PATH      an mbox file (.gz too) or a directory of mbox files
+              maildir:PATH              a Maildir tree (Maildir++ or fs layout)
+              mbox:PATH                 an mbox file (.gz too) or a directory of mbox files
+              imaps://user@host[/folder] an IMAP account over TLS (imap:// uses STARTTLS)
 
-            Exit codes: 0 all copied, 1 some messages failed (listed), 2 usage or configuration \
-            error, 3 a store could not be opened (or failed during the run).
+            Exit codes: 0 all copied (verify: everything matches), 1 some messages failed or \
+            differ (listed), 2 usage or configuration error, 3 a store could not be opened (or \
+            failed during the run), 4 the checkpoint could not be used (another run holds it, or \
+            it is damaged, missing or another job's).
             """,
         version: MailFerryVersion.current,
-        subcommands: [CopyCommand.self, FoldersCommand.self]
+        subcommands: [CopyCommand.self, StatusCommand.self, VerifyCommand.self, FoldersCommand.self]
     )
 
     public init() {}

@@ -144,6 +144,31 @@ public final class MaildirDelivery {
         return results.map { $0! }
     }
 
+    /// Gives the message at `relativePath` (`cur/…` or `new/…`) exactly `flags`, by renaming it
+    /// into `cur/` with the matching info letters. Returns its new relative path and the keywords
+    /// that got no letter; a message that is no longer there is a `.notFound` error.
+    public func setFlags(relativePath: String, flags: FlagSet) throws -> Delivered {
+        let name = (relativePath as NSString).lastPathComponent
+        let subdirectory = (relativePath as NSString).deletingLastPathComponent
+        guard subdirectory == "cur" || subdirectory == "new", !name.isEmpty, !name.hasPrefix(".") else {
+            throw MailError(.notFound, scope: .message, retry: .never, "not a message file of this folder", path: relativePath)
+        }
+        try keywords.assign(flags.keywords)
+        let (letters, dropped) = MaildirInfo.letters(for: flags, letterForKeyword: keywords.letter(for:))
+        let target = "cur/\(MaildirFileName(parsing: name).name(withLetters: letters))"
+        if target != relativePath {
+            guard rename("\(directory)/\(relativePath)", "\(directory)/\(target)") == 0 else {
+                if errno == ENOENT {
+                    throw MailError(.notFound, scope: .message, retry: .never, "the message file is gone", path: "\(directory)/\(relativePath)")
+                }
+                throw Self.deliveryError("rename", "\(directory)/\(relativePath)")
+            }
+            usedCur = true
+            if subdirectory == "new" { usedNew = true }
+        }
+        return Delivered(relativePath: target, droppedKeywords: dropped)
+    }
+
     /// fsyncs `cur/` and `new/` so that the renames of delivered messages survive a power cut.
     public func syncDirectories() throws {
         if usedCur { try POSIX.syncDirectory("\(directory)/cur", scope: .folder) }

@@ -19,6 +19,8 @@ public struct MaildirFileName: Sendable, Hashable {
     public var infoLetters: Substring?
     /// The `S=` size: the file's size in bytes as written, when present.
     public var size: Int?
+    /// The `W=` size: the size with CRLF line endings, when present.
+    public var virtualSize: Int?
 
     public init(parsing name: String) {
         var base = Substring(name)
@@ -33,8 +35,10 @@ public struct MaildirFileName: Sendable, Hashable {
         self.base = String(base)
         self.infoLetters = info
         self.size = nil
-        for field in base.split(separator: ",").dropFirst() where field.hasPrefix("S=") {
-            self.size = Int(field.dropFirst(2))
+        self.virtualSize = nil
+        for field in base.split(separator: ",").dropFirst() {
+            if field.hasPrefix("S=") { self.size = Int(field.dropFirst(2)) }
+            if field.hasPrefix("W=") { self.virtualSize = Int(field.dropFirst(2)) }
         }
     }
 

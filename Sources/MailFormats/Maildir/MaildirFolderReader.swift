@@ -35,13 +35,28 @@ public final class MaildirFolderReader {
     private let files: [(subdirectory: String, name: String)]
     private let keywords: [Character: Keyword]
     private var index = 0
+    /// Bytes of the files the reader will read, when a filter left some out (`nil`: the folder's size).
+    public let bytesExpected: Int?
     /// Bytes of message files read so far.
     public private(set) var bytesRead = 0
 
-    public init(directory: String, spillThreshold: Int = MessageSpool.defaultSpillThreshold) throws {
+    /// Opens the folder; `include`, when given, decides by key (the name's base) which files are
+    /// read at all.
+    public init(
+        directory: String, spillThreshold: Int = MessageSpool.defaultSpillThreshold, include: ((String) -> Bool)? = nil
+    ) throws {
         self.directory = directory
         self.spillThreshold = spillThreshold
-        self.files = try MaildirTree.messageFiles(in: directory)
+        var files = try MaildirTree.messageFiles(in: directory)
+        if let include {
+            files.removeAll { !include(MaildirFileName(parsing: $0.name).base) }
+            bytesExpected = files.reduce(0) { total, file in
+                total + (MaildirFileName(parsing: file.name).size ?? POSIX.fileSize("\(directory)/\(file.subdirectory)/\(file.name)") ?? 0)
+            }
+        } else {
+            bytesExpected = nil
+        }
+        self.files = files
         self.keywords = (try? MaildirKeywords(directory: directory))?.keywordsByLetter ?? [:]
     }
 
@@ -118,6 +133,16 @@ public final class MaildirFolderReader {
         if filled < size { bytes.removeLast(size - filled) }
         fingerprint.update(bytes)
         return (MessageData(bytes), fingerprint.finish(), modified, filled)
+    }
+
+    /// Every message's key and flags, from the file names alone.
+    public static func flags(in directory: String) throws -> [(key: String, flags: FlagSet)] {
+        let keywords = (try? MaildirKeywords(directory: directory))?.keywordsByLetter ?? [:]
+        return try MaildirTree.messageFiles(in: directory).map { _, name in
+            let fileName = MaildirFileName(parsing: name)
+            let flags = fileName.infoLetters.map { MaildirInfo.flags(fromLetters: $0, keywordNames: keywords).0 } ?? FlagSet()
+            return (fileName.base, flags)
+        }
     }
 
     /// Message count and total size of a folder without reading the messages.

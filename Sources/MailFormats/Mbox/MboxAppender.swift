@@ -26,7 +26,8 @@ public final class MboxAppender {
     public let compressed: Bool
     private var fd: Int32 = -1
     private var dotLock: DotLock?
-    private var committedSize: Int64 = 0
+    /// The file's size after the last commit: where the next batch starts.
+    public private(set) var committedSize: Int64 = 0
     private var batchOpen = false
     private var newline: [UInt8] = [0x0a]
     private var separatorNeeded = 0

@@ -20,7 +20,9 @@ public enum MboxFile {
     }
 
     /// Opens `path` for reading under a shared lock; the lock goes with the returned input.
-    public static func openForReading(_ path: String, lockTimeout: Double) throws -> any ByteInput {
+    /// `offset` starts reading there: a message boundary of a plain file, or a gzip member's start
+    /// (each batch ``MboxAppender`` writes is one member).
+    public static func openForReading(_ path: String, lockTimeout: Double, from offset: Int64 = 0) throws -> any ByteInput {
         let fd = try POSIX.openRead(path, scope: .folder)
         do {
             try FileLock.acquire(fd: fd, kind: .shared, path: path, scope: .folder, timeout: lockTimeout)
@@ -30,6 +32,11 @@ public enum MboxFile {
         }
         var magic: [UInt8] = [0, 0]
         let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 2, 0) }
+        if offset > 0 && lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            let error = POSIX.error("seek in", path: path, scope: .folder)
+            sysClose(fd)
+            throw error
+        }
         let file = FileInput(fd: fd, path: path)
         if got == 2 && magic == [0x1f, 0x8b] { return try GzipInput(wrapping: file) }
         return file
@@ -60,6 +67,25 @@ public enum MboxFile {
         guard let size = POSIX.fileSize(path) else { return "cannot be read" }
         if case .other(let reason) = MboxDirectory.classify(path, size: size) { return reason }
         return nil
+    }
+
+    /// `device:inode/size/mtime` of the file: it changes whenever the file is written or replaced.
+    public static func stateToken(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+        let modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
+        #else
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        #endif
+        return "\(info.st_dev):\(info.st_ino)/\(info.st_size)/\(modified)"
+    }
+
+    /// `device:inode` of the file: it changes when the file is deleted and created again.
+    public static func identity(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_dev):\(info.st_ino)"
     }
 
     /// Size of the file on disk, if it exists.

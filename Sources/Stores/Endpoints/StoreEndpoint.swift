@@ -50,6 +50,19 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The endpoint in a canonical form for a checkpoint's job identity: absolute paths, lower-case
+    /// host names, explicit ports. Never holds a secret.
+    public var jobKey: String {
+        switch self {
+        case .maildir(let path): return "maildir:\(Self.canonical(path))"
+        case .mbox(let path): return "mbox:\(Self.canonical(path))"
+        case .imap(let endpoint):
+            let scheme = endpoint.security == .implicitTLS ? "imaps" : "imap"
+            let folder = endpoint.folder.map { "/" + $0.components.joined(separator: "/") } ?? ""
+            return "\(scheme)://\(endpoint.username)@\(endpoint.host.lowercased()):\(endpoint.port)\(folder)"
+        }
+    }
+
     /// The file-system path a local endpoint names.
     public var path: String? {
         switch self {
@@ -80,7 +93,7 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func canonical(_ path: String) -> String {
+    static func canonical(_ path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
         var text = url.path
         while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
@@ -91,7 +104,7 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         MailError(.invalidEndpoint, scope: .store, retry: .never, text)
     }
 
-    static func expandTilde(_ path: String) -> String {
+    public static func expandTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         return home + path.dropFirst()

@@ -34,6 +34,17 @@ public enum StoreFactory {
         }
     }
 
+    /// Opens a destination for reading only (`verify`), logging in as the destination side.
+    public static func openDestinationForReading(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) async throws
+        -> any MessageSource
+    {
+        switch endpoint {
+        case .maildir(let path): return try MaildirStore(openingSource: path, options: options)
+        case .mbox(let path): return try MboxStore(openingSource: path, options: options)
+        case .imap(let imap): return try await IMAPStore.open(imap, options: options.destination, side: "destination")
+        }
+    }
+
     /// Opens (creating when missing) `endpoint` for writing.
     public static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions = StoreOptions()) async throws
         -> any MessageSink

@@ -6,8 +6,9 @@ import MailCore
 /// Reads one IMAP folder: EXAMINE, the list of UIDs and sizes, then `UID FETCH` batches of
 /// bodies with several batches in flight, each body streamed into a spool as it arrives.
 ///
-/// A dropped connection is reopened (the UIDVALIDITY must not have changed) and reading resumes
-/// after the last message handed out.
+/// Only the messages the selection includes are fetched; a message larger than the body limit is
+/// reported and skipped without fetching it. A dropped connection is reopened (the UIDVALIDITY
+/// must not have changed) and reading resumes after the last message handed out.
 final class IMAPFolderReader: MessageReader {
     static let fetchItems = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[]"]
     /// Most messages and bytes per FETCH command.
@@ -19,6 +20,7 @@ final class IMAPFolderReader: MessageReader {
     private let folder: FolderPath
     private let mailbox: MailboxName
     private var connection: IMAPConnection
+    private let selection: MessageSelection
     private var released = false
 
     private var started = false
@@ -36,13 +38,16 @@ final class IMAPFolderReader: MessageReader {
     private var queued: [SourceItem] = []
     private var reconnects = 0
     private(set) var bytesConsumed = 0
+    /// The sizes of the messages to fetch, once listed.
+    private(set) var bytesExpected: Int?
     private var number = 0
 
-    init(store: IMAPStore, folder: FolderPath, mailbox: MailboxName, connection: IMAPConnection) {
+    init(store: IMAPStore, folder: FolderPath, mailbox: MailboxName, connection: IMAPConnection, selection: MessageSelection) {
         self.store = store
         self.folder = folder
         self.mailbox = mailbox
         self.connection = connection
+        self.selection = selection
     }
 
     var note: String? { nil }
@@ -58,7 +63,13 @@ final class IMAPFolderReader: MessageReader {
                 if let item = try await step() { return item }
                 if inFlight.isEmpty && nextIndex >= uids.count && queued.isEmpty { return nil }
             } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
-                try await reconnect(after: error)
+                do {
+                    try await reconnect(after: error)
+                } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
+                    continue  // the next round trip fails again and reconnects again, within the budget
+                } catch let error as IMAPError {
+                    throw IMAPStore.mailError(error, scope: .folder, folder: folder)
+                }
             } catch let error as IMAPError {
                 throw IMAPStore.mailError(error, scope: .folder, folder: folder)
             }
@@ -136,8 +147,20 @@ final class IMAPFolderReader: MessageReader {
             }
         }
         pairs.sort { $0.0 < $1.0 }
+        let limit = store.pool.configuration.parserLimits.maximumBodySize
+        if !selection.isAll { pairs.removeAll { !selection.includes(SourceKey("\(uidValidity):\($0.0)")) } }
+        for (uid, size) in pairs where size > limit {
+            queued.append(
+                .failure(
+                    MailError(
+                        .tooLarge, scope: .message, retry: .never,
+                        "the message is \(size) bytes, over the limit of \(limit) for one message", folder: folder,
+                        messageKey: "\(uidValidity):\(uid)")))
+        }
+        pairs.removeAll { $0.1 > limit }
         uids = pairs.map(\.0)
         sizes = pairs.map(\.1)
+        bytesExpected = sizes.reduce(0, +)
     }
 
     /// Sends the next batch of not-yet-requested UIDs; `false` when there are none.

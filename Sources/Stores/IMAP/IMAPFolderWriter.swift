@@ -12,14 +12,17 @@ final class IMAPFolderWriter: FolderWriter {
     static let multiAppendMessages = 50
     static let multiAppendBytes = 8 << 20
 
-    private let store: IMAPStore
-    private let folder: FolderPath
-    private let mailbox: MailboxName
-    private var connection: IMAPConnection
+    let store: IMAPStore
+    let folder: FolderPath
+    let mailbox: MailboxName
+    var connection: IMAPConnection
     private var permanentFlags: [String]?
-    private var uidValidity: UInt32 = 0
-    /// The next UID the server will give, as far as this writer knows (for recovery).
-    private var uidNext: UInt32 = 0
+    var uidValidity: UInt32 = 0
+    /// The next UID the server will give, as far as this writer knows: never more than the
+    /// server's (it only grows with SELECT and APPENDUID), so searching from it misses nothing.
+    var uidNext: UInt32 = 0
+    /// Messages in the folder at the last SELECT.
+    var exists: UInt32 = 0
     private var closed = false
     var note: String?
 
@@ -36,11 +39,7 @@ final class IMAPFolderWriter: FolderWriter {
         store: IMAPStore, folder: FolderPath, mailbox: MailboxName, connection: IMAPConnection, subscribe: Bool
     ) async throws -> IMAPFolderWriter {
         let writer = IMAPFolderWriter(store: store, folder: folder, mailbox: mailbox, connection: connection)
-        do {
-            try await writer.prepare(subscribe: subscribe)
-        } catch let error as IMAPError {
-            throw IMAPStore.mailError(error, scope: .folder, folder: folder)
-        }
+        try await writer.prepare(subscribe: subscribe)
         return writer
     }
 
@@ -62,20 +61,25 @@ final class IMAPFolderWriter: FolderWriter {
         try await select()
     }
 
-    private func select() async throws {
+    func select() async throws {
         let selected = try await connection.execute(.select(mailbox, condStore: false))
-        for case .condition(.ok, let text) in selected.untagged {
-            switch text.code {
-            case .permanentFlags(let flags)?: permanentFlags = flags
-            case .uidValidity(let value)?: uidValidity = value
-            case .uidNext(let value)?: uidNext = value
+        for response in selected.untagged {
+            switch response {
+            case .exists(let count): exists = count
+            case .condition(.ok, let text):
+                switch text.code {
+                case .permanentFlags(let flags)?: permanentFlags = flags
+                case .uidValidity(let value)?: uidValidity = value
+                case .uidNext(let value)?: uidNext = value
+                default: break
+                }
             default: break
             }
         }
     }
 
     /// The IMAP flags to send for `flags`, and those PERMANENTFLAGS does not allow.
-    private func imapFlags(_ flags: FlagSet) -> ([String], FlagSet) {
+    func imapFlags(_ flags: FlagSet) -> ([String], FlagSet) {
         var sent: [String] = []
         var dropped = FlagSet()
         let allowed = permanentFlags.map { Set($0.map { $0.lowercased() }) }
@@ -93,9 +97,18 @@ final class IMAPFolderWriter: FolderWriter {
         return (sent, dropped)
     }
 
+    /// One message on its way: its position in the batch, the APPEND item, the flags the folder
+    /// cannot keep, and what recovery needs to find it on the server.
+    struct Upload {
+        var index: Int
+        var item: IMAPConnection.AppendItem
+        var dropped: FlagSet
+        var record: MessageRecord
+    }
+
     func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: batch.count)
-        var items: [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)] = []
+        var uploads: [Upload] = []
         for (index, envelope) in batch.enumerated() {
             let (flags, dropped) = imapFlags(envelope.flags)
             do {
@@ -107,19 +120,25 @@ final class IMAPFolderWriter: FolderWriter {
                             "the message is \(item.size) bytes; the server accepts at most \(limit) (APPENDLIMIT)"))
                     continue
                 }
-                items.append((index, item, dropped))
+                uploads.append(Upload(index: index, item: item, dropped: dropped, record: MessageRecord(envelope)))
             } catch let error as MailError {
                 outcomes[index] = .failed(error.withScope(.message))
             }
         }
+        // Where this batch's messages can appear at the earliest, should the connection drop.
+        let start = currentPosition()
         var attempts = 0
         while true {
             do {
-                try await append(items, into: &outcomes)
+                try await append(uploads, into: &outcomes)
                 break
             } catch let error as IMAPError where error.isTransient && attempts < 3 {
                 attempts += 1
-                items = try await recover(items, outcomes: &outcomes)
+                do {
+                    uploads = try await recover(uploads, since: start, outcomes: &outcomes)
+                } catch let error as IMAPError {
+                    throw IMAPStore.mailError(error, scope: .folder, folder: folder)
+                }
             } catch let error as IMAPError {
                 throw IMAPStore.mailError(error, scope: .folder, folder: folder)
             }
@@ -127,48 +146,39 @@ final class IMAPFolderWriter: FolderWriter {
         return outcomes.map { $0 ?? .failed(MailError(.internalError, scope: .message, retry: .now, "no outcome")) }
     }
 
-    /// Sends the items (pipelined), records an outcome for each.
-    private func append(
-        _ items: [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)], into outcomes: inout [DeliveryOutcome?]
-    ) async throws {
-        guard !items.isEmpty else { return }
-        let multi = connection.capabilities.contains("MULTIAPPEND")
-        var groups: [[(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)]] = []
-        if multi {
-            var current: [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)] = []
+    /// Sends the uploads (pipelined), records an outcome for each.
+    private func append(_ uploads: [Upload], into outcomes: inout [DeliveryOutcome?]) async throws {
+        guard !uploads.isEmpty else { return }
+        var groups: [[Upload]] = []
+        if connection.capabilities.contains("MULTIAPPEND") {
+            var current: [Upload] = []
             var bytes = 0
-            for entry in items {
-                if !current.isEmpty && (current.count >= Self.multiAppendMessages || bytes + entry.item.size > Self.multiAppendBytes) {
+            for upload in uploads {
+                if !current.isEmpty && (current.count >= Self.multiAppendMessages || bytes + upload.item.size > Self.multiAppendBytes) {
                     groups.append(current)
                     current = []
                     bytes = 0
                 }
-                current.append(entry)
-                bytes += entry.item.size
+                current.append(upload)
+                bytes += upload.item.size
             }
             if !current.isEmpty { groups.append(current) }
         } else {
-            groups = items.map { [$0] }
+            groups = uploads.map { [$0] }
         }
-        var submitted: [(group: [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)], command: IMAPConnection.Submitted)] = []
+        var submitted: [(group: [Upload], command: IMAPConnection.Submitted)] = []
         for group in groups {
             submitted.append((group, try await connection.append(to: mailbox, group.map(\.item))))
         }
-        var retrySingly: [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)] = []
+        var retrySingly: [Upload] = []
         for (group, command) in submitted {
-            let result = try await command.result()
-            let tagged = result.tagged
+            let tagged = try await command.result().tagged
             if tagged.status == .ok {
-                var uids: [UInt32] = []
-                if case .appendUID(let validity, let set)? = tagged.text.code {
-                    uidValidity = validity
-                    uids = set.count <= group.count ? set.values : []
+                let uids = assignedUIDs(tagged, count: group.count)
+                for (position, upload) in group.enumerated() {
+                    let reference = uids.map { "\(uidValidity):\($0[position])" } ?? mailbox.description
+                    outcomes[upload.index] = .stored(StoredMessage(reference: reference, droppedFlags: upload.dropped))
                 }
-                for (position, entry) in group.enumerated() {
-                    let reference = position < uids.count ? "\(uidValidity):\(uids[position])" : "\(mailbox.description)"
-                    outcomes[entry.index] = .stored(StoredMessage(reference: reference, droppedFlags: entry.dropped))
-                }
-                if let last = uids.last { uidNext = max(uidNext, last &+ 1) }
                 continue
             }
             if tagged.text.code == .overQuota {
@@ -186,27 +196,34 @@ final class IMAPFolderWriter: FolderWriter {
             }
             outcomes[group[0].index] = .failed(Self.rejection(tagged))
         }
-        if !retrySingly.isEmpty {
-            var singles: [(Int, IMAPConnection.Submitted, FlagSet)] = []
-            for entry in retrySingly {
-                singles.append((entry.index, try await connection.append(to: mailbox, [entry.item]), entry.dropped))
-            }
-            for (index, command, dropped) in singles {
-                let tagged = try await command.result().tagged
-                if tagged.status == .ok {
-                    var reference = mailbox.description
-                    if case .appendUID(let validity, let set)? = tagged.text.code, let uid = set.values.first {
-                        reference = "\(validity):\(uid)"
-                        uidNext = max(uidNext, uid &+ 1)
-                    }
-                    outcomes[index] = .stored(StoredMessage(reference: reference, droppedFlags: dropped))
-                } else if tagged.text.code == .overQuota {
-                    throw IMAPError.commandFailed(command: "APPEND", status: tagged.status, text: tagged.text)
-                } else {
-                    outcomes[index] = .failed(Self.rejection(tagged))
-                }
+        guard !retrySingly.isEmpty else { return }
+        var singles: [(Upload, IMAPConnection.Submitted)] = []
+        for upload in retrySingly {
+            singles.append((upload, try await connection.append(to: mailbox, [upload.item])))
+        }
+        for (upload, command) in singles {
+            let tagged = try await command.result().tagged
+            if tagged.status == .ok {
+                let reference = assignedUIDs(tagged, count: 1).map { "\(uidValidity):\($0[0])" } ?? mailbox.description
+                outcomes[upload.index] = .stored(StoredMessage(reference: reference, droppedFlags: upload.dropped))
+            } else if tagged.text.code == .overQuota {
+                throw IMAPError.commandFailed(command: "APPEND", status: tagged.status, text: tagged.text)
+            } else {
+                outcomes[upload.index] = .failed(Self.rejection(tagged))
             }
         }
+    }
+
+    /// The UIDs an `[APPENDUID]` gives `count` appended messages, in order — only when it names
+    /// exactly that many (a hostile `1:4294967295` is never expanded; a server that answers a
+    /// duplicate with an existing UID gives no mapping rather than a wrong one).
+    private func assignedUIDs(_ tagged: TaggedResponse, count: Int) -> [UInt32]? {
+        guard case .appendUID(let validity, let set)? = tagged.text.code, set.count == count, validity != 0 else { return nil }
+        if uidValidity != 0 && validity != uidValidity { return nil }
+        uidValidity = validity
+        let uids = set.values
+        if let last = uids.last { uidNext = max(uidNext, last &+ 1) }
+        return uids
     }
 
     /// A message the server refused, with its reason.
@@ -217,23 +234,22 @@ final class IMAPFolderWriter: FolderWriter {
             "the server refused the message: \(ServerText.sanitize(tagged.text.text))")
     }
 
-    /// After a dropped connection: reconnect, re-select, and work out from UIDNEXT how many of
-    /// the in-flight messages the server kept (APPENDs are processed in order), so that only the
-    /// rest is sent again.
-    private func recover(
-        _ items: [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)], outcomes: inout [DeliveryOutcome?]
-    ) async throws -> [(index: Int, item: IMAPConnection.AppendItem, dropped: FlagSet)] {
-        let before = uidNext
+    /// After a dropped connection: reconnect, re-select, and find on the server (by content,
+    /// from where the batch started) which of the unconfirmed messages it kept, so that only the
+    /// others are sent again. If the folder's UIDVALIDITY changed, it was replaced: all are sent.
+    private func recover(_ uploads: [Upload], since start: String?, outcomes: inout [DeliveryOutcome?]) async throws -> [Upload] {
+        let validity = uidValidity
         connection = try await store.pool.replace(connection)
         try await select()
-        let remaining = items.filter { outcomes[$0.index] == nil }
-        guard before > 0, uidNext >= before else { return remaining }
-        let kept = min(Int(uidNext - before), remaining.count)
-        for (offset, entry) in remaining.prefix(kept).enumerated() {
-            outcomes[entry.index] = .stored(
-                StoredMessage(reference: "\(uidValidity):\(before + UInt32(offset))", droppedFlags: entry.dropped))
+        let remaining = uploads.filter { outcomes[$0.index] == nil }
+        guard validity != 0, uidValidity == validity, !remaining.isEmpty else { return remaining }
+        let found = try await find(remaining.map { PendingMessage(record: $0.record, position: start) })
+        for upload in remaining {
+            if let uid = found[upload.record.key] {
+                outcomes[upload.index] = .stored(StoredMessage(reference: "\(uidValidity):\(uid)", droppedFlags: upload.dropped))
+            }
         }
-        return Array(remaining.dropFirst(kept))
+        return remaining.filter { found[$0.record.key] == nil }
     }
 
     func close() async throws {

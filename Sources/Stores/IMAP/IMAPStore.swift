@@ -108,8 +108,11 @@ public final class IMAPStore: MessageSource, MessageSink {
                         isSubscribed: isSubscribed))
             }
             wireNames.withLock { $0.merge(wire) { _, new in new } }
-            // Counts and sizes for progress and ETA, pipelined.
-            let items = connection.capabilities.contains("STATUS=SIZE") ? ["MESSAGES", "SIZE"] : ["MESSAGES"]
+            // Counts and sizes for progress and ETA, and the state a checkpoint compares, pipelined.
+            let condStore = connection.capabilities.contains("CONDSTORE")
+            let items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]
+                + (connection.capabilities.contains("STATUS=SIZE") ? ["SIZE"] : [])
+                + (condStore ? ["HIGHESTMODSEQ"] : [])
             var pending: [(Int, IMAPConnection.Submitted)] = []
             for (index, folder) in folders.enumerated() where folder.isSelectable {
                 pending.append((index, try await connection.submit(.status(mailbox(for: folder.path), items: items))))
@@ -117,11 +120,24 @@ public final class IMAPStore: MessageSource, MessageSink {
             for (index, submitted) in pending {
                 guard let result = try? await submitted.result(), result.tagged.status == .ok else { continue }
                 for case .status(_, let values) in result.untagged {
-                    folders[index].messageCount = values["MESSAGES"].map { Int(clamping: $0) }
-                    folders[index].byteCount = values["SIZE"].map { Int(clamping: $0) }
+                    Self.apply(status: values, to: &folders[index])
                 }
             }
             return folders.sorted { $0.path < $1.path }
+        }
+    }
+
+    /// Fills a folder's counts and checkpoint tokens from a STATUS response. Sizes are capped so
+    /// that a hostile server's numbers cannot overflow a sum.
+    static func apply(status values: [String: UInt64], to folder: inout FolderInfo) {
+        folder.messageCount = values["MESSAGES"].map { Int(min($0, 1 << 40)) }
+        folder.byteCount = values["SIZE"].map { Int(min($0, 1 << 40)) }
+        if let validity = values["UIDVALIDITY"] {
+            folder.validity = String(validity)
+            if let next = values["UIDNEXT"], let messages = values["MESSAGES"] {
+                folder.contentToken = "\(validity)/\(next)/\(messages)"
+            }
+            folder.flagToken = values["HIGHESTMODSEQ"].map { "\(validity)/\($0)" }
         }
     }
 
@@ -135,8 +151,8 @@ public final class IMAPStore: MessageSource, MessageSink {
             let result = try await connection.execute(.status(mailbox(for: folder.path), items: items))
             var status = FolderStatus(messages: 0, bytes: 0)
             for case .status(_, let values) in result.untagged {
-                status.messages = Int(clamping: values["MESSAGES"] ?? 0)
-                status.bytes = Int(clamping: values["SIZE"] ?? 0)
+                status.messages = Int(min(values["MESSAGES"] ?? 0, 1 << 40))
+                status.bytes = Int(min(values["SIZE"] ?? 0, 1 << 40))
             }
             if !items.contains("SIZE") && status.messages > 0 {
                 // No STATUS=SIZE: add up RFC822.SIZE.
@@ -144,7 +160,7 @@ public final class IMAPStore: MessageSource, MessageSink {
                 let sizes = try await connection.execute(.uidFetch(UIDSet(ranges: [1...UInt32.max]), items: ["RFC822.SIZE"], changedSince: nil))
                 status.bytes = sizes.untagged.reduce(0) { total, response in
                     guard case .fetch(_, let attributes) = response else { return total }
-                    return total + attributes.reduce(0) { if case .rfc822Size(let size) = $1 { $0 + size } else { $0 } }
+                    return total + attributes.reduce(0) { if case .rfc822Size(let size) = $1 { $0 + min(size, 1 << 40) } else { $0 } }
                 }
             }
             return status
@@ -153,24 +169,81 @@ public final class IMAPStore: MessageSource, MessageSink {
 
     // MARK: - Reading
 
-    public func messages(in folder: FolderInfo) async throws -> MessageStream {
+    public func messages(in folder: FolderInfo, selection: MessageSelection) async throws -> MessageStream {
         let connection = try await pool.acquire()
-        return MessageStream(IMAPFolderReader(store: self, folder: folder.path, mailbox: mailbox(for: folder.path), connection: connection))
+        return MessageStream(
+            IMAPFolderReader(
+                store: self, folder: folder.path, mailbox: mailbox(for: folder.path), connection: connection,
+                selection: selection))
+    }
+
+    /// Flags by UID: with CONDSTORE and a token from an earlier listing under the same
+    /// UIDVALIDITY, only messages changed since (`CHANGEDSINCE`); otherwise all of them.
+    public func flags(in folder: FolderInfo, changedSince token: String?) async throws -> FlagListing? {
+        try await withConnection { connection in
+            let condStore = connection.capabilities.contains("CONDSTORE")
+            let examined = try await connection.execute(.examine(mailbox(for: folder.path), condStore: condStore))
+            var validity: UInt32 = 0
+            var highest: UInt64?
+            var exists: UInt32 = 0
+            for response in examined.untagged {
+                switch response {
+                case .exists(let count): exists = count
+                case .condition(.ok, let text):
+                    switch text.code {
+                    case .uidValidity(let value)?: validity = value
+                    case .highestModSeq(let value)?: highest = value
+                    default: break
+                    }
+                default: break
+                }
+            }
+            var since: UInt64?
+            if condStore, let token, let slash = token.firstIndex(of: "/"), token[..<slash] == String(validity) {
+                since = UInt64(token[token.index(after: slash)...])
+            }
+            var entries: [FlagListing.Entry] = []
+            if exists > 0 {
+                try await IMAPFetchScan.run(
+                    connection, uids: UIDSet(ranges: [1...UInt32.max]), items: ["UID", "FLAGS"], changedSince: since
+                ) { message in
+                    if let flags = message.flags {
+                        entries.append(FlagListing.Entry(key: SourceKey("\(validity):\(message.uid)"), flags: flags))
+                    }
+                }
+            }
+            _ = try? await connection.executeAllowingFailure(.close)
+            return FlagListing(entries: entries, isComplete: since == nil, token: highest.map { "\(validity)/\($0)" })
+        }
     }
 
     // MARK: - Writing
 
     public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
         let (name, note) = wireNames.withLock { $0[path] }.map { ($0, nil) } ?? names.mailbox(for: path)
-        let connection = try await pool.acquire()
-        do {
-            let writer = try await IMAPFolderWriter.open(
-                store: self, folder: path, mailbox: name, connection: connection, subscribe: subscribe)
-            writer.note = note
-            return writer
-        } catch {
-            await pool.release(connection)
-            throw error
+        var connection = try await pool.acquire()
+        var attempts = 0
+        while true {
+            do {
+                let writer = try await IMAPFolderWriter.open(
+                    store: self, folder: path, mailbox: name, connection: connection, subscribe: subscribe)
+                writer.note = note
+                return writer
+            } catch let error as IMAPError where error.isTransient && attempts < 2 {
+                // A pooled connection that died while idle (a NAT timeout): try a fresh one.
+                attempts += 1
+                do {
+                    connection = try await pool.replace(connection)
+                } catch let error as IMAPError {
+                    throw Self.mailError(error, scope: .folder, folder: path)
+                }
+            } catch let error as IMAPError {
+                await pool.release(connection)
+                throw Self.mailError(error, scope: .folder, folder: path)
+            } catch {
+                await pool.release(connection)
+                throw error
+            }
         }
     }
 

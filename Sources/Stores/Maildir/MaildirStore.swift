@@ -42,8 +42,10 @@ public final class MaildirStore: MessageSource, MessageSink {
     public func listFolders() async throws -> [FolderInfo] {
         try tree.listFolders().map { folder in
             let status = try? MaildirFolderReader.status(of: folder.directory)
+            let token = MaildirFolderState.token(of: folder.directory)
             return FolderInfo(
-                path: folder.path, messageCount: status?.messages, byteCount: status?.bytes, location: folder.directory)
+                path: folder.path, messageCount: status?.messages, byteCount: status?.bytes, location: folder.directory,
+                contentToken: token, flagToken: token)
         }
     }
 
@@ -51,10 +53,24 @@ public final class MaildirStore: MessageSource, MessageSink {
         try MaildirFolderReader.status(of: try tree.directory(for: folder.path))
     }
 
-    public func messages(in folder: FolderInfo) async throws -> MessageStream {
+    public func messages(in folder: FolderInfo, selection: MessageSelection) async throws -> MessageStream {
+        let directory = try tree.directory(for: folder.path)
+        let include: ((String) -> Bool)? = selection.isAll ? nil : { selection.includes(SourceKey($0)) }
+        do {
+            return MessageStream(
+                MaildirMessageReader(
+                    reader: try MaildirFolderReader(directory: directory, include: include), folder: folder.path))
+        } catch let error as MailError {
+            throw error.withScope(.folder).inFolder(folder.path)
+        }
+    }
+
+    /// Flags from the file names (no message is read).
+    public func flags(in folder: FolderInfo, changedSince token: String?) async throws -> FlagListing? {
         let directory = try tree.directory(for: folder.path)
         do {
-            return MessageStream(MaildirMessageReader(reader: try MaildirFolderReader(directory: directory), folder: folder.path))
+            let entries = try MaildirFolderReader.flags(in: directory).map { FlagListing.Entry(key: SourceKey($0.key), flags: $0.flags) }
+            return FlagListing(entries: entries, isComplete: true, token: MaildirFolderState.token(of: directory))
         } catch let error as MailError {
             throw error.withScope(.folder).inFolder(folder.path)
         }
@@ -67,7 +83,7 @@ public final class MaildirStore: MessageSource, MessageSink {
                 directory: directory,
                 options: .init(lineEndings: options.maildirLineEndings, newForUnseen: options.maildirNewForUnseen),
                 isSubfolder: !path.isInbox && tree.layout == .maildirPlusPlus)
-            return MaildirFolderWriter(delivery: delivery)
+            return MaildirFolderWriter(delivery: delivery, folder: path)
         } catch let error as MailError {
             throw error.inFolder(path)
         }
@@ -87,6 +103,7 @@ final class MaildirMessageReader: MessageReader {
     }
 
     var bytesConsumed: Int { reader.bytesRead }
+    var bytesExpected: Int? { reader.bytesExpected }
 
     func next() async throws -> SourceItem? {
         switch reader.next() {
@@ -103,38 +120,3 @@ final class MaildirMessageReader: MessageReader {
     func close() {}
 }
 
-/// Stores batches into one Maildir folder and makes them durable with one directory sync.
-final class MaildirFolderWriter: FolderWriter {
-    private let delivery: MaildirDelivery
-
-    init(delivery: MaildirDelivery) { self.delivery = delivery }
-
-    var location: String { delivery.directory }
-
-    func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
-        let results = try delivery.deliver(
-            batch.map { MaildirDelivery.Message(data: $0.data, flags: $0.flags, internalDate: $0.internalDate) })
-        try delivery.syncDirectories()
-        var outcomes: [DeliveryOutcome] = []
-        outcomes.reserveCapacity(batch.count)
-        for (envelope, result) in zip(batch, results) {
-            switch result {
-            case .success(let delivered):
-                outcomes.append(
-                    .stored(
-                        StoredMessage(
-                            reference: delivered.relativePath, droppedFlags: FlagSet(keywords: delivered.droppedKeywords))))
-            case .failure(let error) where error.scope == .message:
-                var failure = error
-                failure.messageNumber = envelope.number
-                failure.messageKey = envelope.key.value
-                outcomes.append(.failed(failure))
-            case .failure(let error):
-                throw error  // a full disk or read-only file system: the store cannot go on
-            }
-        }
-        return outcomes
-    }
-
-    func close() async throws { try delivery.syncDirectories() }
-}

@@ -79,10 +79,13 @@ public final class MboxStore: MessageSource, MessageSink {
     public func listFolders() async throws -> [FolderInfo] {
         switch shape {
         case .file(let path, _):
-            return [FolderInfo(path: .inbox, byteCount: MboxFile.size(path), location: path)]
+            let token = MboxFile.stateToken(path)
+            return [FolderInfo(path: .inbox, byteCount: MboxFile.size(path), location: path, contentToken: token, flagToken: token)]
         case .directory(let directory):
             return try directory.list().folders.map {
-                FolderInfo(path: $0.path, byteCount: MboxFile.size($0.file), location: $0.file)
+                let token = MboxFile.stateToken($0.file)
+                return FolderInfo(
+                    path: $0.path, byteCount: MboxFile.size($0.file), location: $0.file, contentToken: token, flagToken: token)
             }
         }
     }
@@ -109,7 +112,9 @@ public final class MboxStore: MessageSource, MessageSink {
         }
     }
 
-    public func messages(in folder: FolderInfo) async throws -> MessageStream {
+    /// Every message, whatever the selection: an offset does not pin a message (the file may
+    /// have been rewritten), so the engine compares fingerprints instead.
+    public func messages(in folder: FolderInfo, selection: MessageSelection) async throws -> MessageStream {
         let path = try file(for: folder)
         do {
             let input = try MboxFile.openForReading(path, lockTimeout: options.lockTimeout)
@@ -117,6 +122,19 @@ public final class MboxStore: MessageSource, MessageSink {
         } catch let error as MailError {
             throw error.withScope(.folder).inFolder(folder.path)
         }
+    }
+
+    /// Flags from the bookkeeping headers, with each message's fingerprint (the whole file is read).
+    public func flags(in folder: FolderInfo, changedSince token: String?) async throws -> FlagListing? {
+        var entries: [FlagListing.Entry] = []
+        let stream = try await messages(in: folder, selection: .all)
+        defer { stream.reader.close() }
+        for try await item in stream {
+            if case .message(let envelope) = item {
+                entries.append(FlagListing.Entry(key: envelope.key, flags: envelope.flags, fingerprint: envelope.fingerprint))
+            }
+        }
+        return FlagListing(entries: entries, isComplete: true, token: MboxFile.stateToken(try file(for: folder)))
     }
 
     public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
@@ -130,12 +148,8 @@ public final class MboxStore: MessageSource, MessageSink {
             file = try directory.file(for: path, create: true)
             compressed = MboxFile.kind(file) == .file && MboxFile.isCompressed(file)
         }
-        do {
-            return MboxFolderWriter(
-                appender: try MboxAppender(path: file, compressed: compressed, lockTimeout: options.lockTimeout))
-        } catch let error as MailError {
-            throw error.inFolder(path)
-        }
+        return MboxFolderWriter(
+            file: file, compressed: compressed, folder: path, readerOptions: readerOptions, lockTimeout: options.lockTimeout)
     }
 
     public func close() async {}
@@ -188,51 +202,3 @@ final class MboxMessageReader: MessageReader {
     func close() { reader.close() }
 }
 
-/// Appends batches to one mbox file; a message that fails is left out by rolling the batch back
-/// and writing the others again, so the file never holds a partial message.
-final class MboxFolderWriter: FolderWriter {
-    private let appender: MboxAppender
-
-    init(appender: MboxAppender) { self.appender = appender }
-
-    var location: String { appender.path }
-
-    func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
-        var failed: [Int: MailError] = [:]
-        while true {
-            var offsets: [Int: Int64] = [:]
-            var failure: (Int, MailError)?
-            do {
-                for (index, envelope) in batch.enumerated() where failed[index] == nil {
-                    do {
-                        let sender = HeaderScanner.scan(try envelope.data.prefix(64 * 1024)).sender
-                        offsets[index] = try appender.append(
-                            envelope.data, flags: envelope.flags, internalDate: envelope.internalDate, sender: sender,
-                            defaultDate: envelope.dateHeader ?? Date())
-                    } catch let error as MailError where error.scope == .message {
-                        failure = (index, error)
-                        break
-                    }
-                }
-                if let (index, error) = failure {
-                    appender.rollback()
-                    var reported = error
-                    reported.messageNumber = batch[index].number
-                    reported.messageKey = batch[index].key.value
-                    failed[index] = reported
-                    continue
-                }
-                try appender.commit()
-            } catch {
-                appender.rollback()
-                throw error
-            }
-            return batch.indices.map { index in
-                if let error = failed[index] { return .failed(error) }
-                return .stored(StoredMessage(reference: "offset:\(offsets[index] ?? 0)"))
-            }
-        }
-    }
-
-    func close() async throws { appender.close() }
-}

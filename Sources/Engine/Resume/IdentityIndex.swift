@@ -1,0 +1,46 @@
+import Foundation
+import MailCore
+
+/// The messages a destination folder holds, by identity, for `--dedup` and for matching again
+/// after the destination folder was replaced.
+///
+/// A message matches a stored one with the same Message-ID, the same size (with CRLF line endings)
+/// and the same arrival date to the second (when both sides know it); a message without a
+/// Message-ID matches by fingerprint. Each stored message matches at most one message, so two
+/// copies in the source need two in the destination, and two different messages that share a
+/// Message-ID are both copied.
+struct IdentityIndex {
+    private var byMessageID: [String: [StoredIdentity]] = [:]
+    private var byFingerprint: [Fingerprint: [String]] = [:]
+
+    init(_ identities: [StoredIdentity]) {
+        for identity in identities {
+            if let messageID = identity.messageID {
+                byMessageID[messageID, default: []].append(identity)
+            } else if let fingerprint = identity.fingerprint {
+                byFingerprint[fingerprint, default: []].append(identity.reference)
+            }
+        }
+    }
+
+    /// The reference of a stored message with `envelope`'s identity, which is then used up.
+    mutating func claim(_ envelope: MessageEnvelope) throws -> String? {
+        guard let messageID = envelope.messageID else {
+            guard var references = byFingerprint[envelope.fingerprint], !references.isEmpty else { return nil }
+            let reference = references.removeFirst()
+            byFingerprint[envelope.fingerprint] = references
+            return reference
+        }
+        guard var candidates = byMessageID[messageID], !candidates.isEmpty else { return nil }
+        let size = try envelope.data.crlfSize()
+        let seconds = envelope.internalDate.map { Int($0.timeIntervalSince1970.rounded(.down)) }
+        guard let index = candidates.firstIndex(where: { candidate in
+            guard candidate.crlfSize == size else { return false }
+            guard let seconds, let date = candidate.internalDate else { return true }
+            return Int(date.timeIntervalSince1970.rounded(.down)) == seconds
+        }) else { return nil }
+        let reference = candidates.remove(at: index).reference
+        byMessageID[messageID] = candidates
+        return reference
+    }
+}

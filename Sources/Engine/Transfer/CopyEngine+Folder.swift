@@ -1,0 +1,261 @@
+import Foundation
+import MailCore
+
+extension CopyEngine {
+    /// An item on its way from the reader to the writer, with the reader's position for the ETA.
+    private struct Transit: Sendable {
+        var item: SourceItem
+        var bytesConsumed: Int
+        var bytesExpected: Int?
+    }
+
+    /// Copies one folder: a child task reads the source into a bounded channel, this task stores
+    /// batches. With a checkpoint, it first settles what earlier runs left (see ``FolderResume``)
+    /// and reads only what they did not copy. Message and folder failures are listed; a store
+    /// failure sets `stoppedBy`, with this folder's partial counts kept.
+    func copyFolder(
+        _ entry: CopyPlan.Entry, index: Int, count: Int, progress: RunProgress, budget: FolderBudget
+    ) async -> FolderOutcome {
+        var outcome = FolderOutcome(entry)
+        var resume: FolderResume?
+        if let checkpoint {
+            do {
+                let loaded = try await FolderResume.load(checkpoint: checkpoint, entry: entry, options: options.resume)
+                try loaded.checkShrink()
+                resume = loaded
+            } catch {
+                outcome.record(error, folder: entry.source.path)
+                return outcome
+            }
+        }
+        let writer: any FolderWriter
+        do {
+            writer = try await sink.openFolder(entry.destination, subscribe: entry.source.isSubscribed ?? true)
+        } catch {
+            outcome.record(error, folder: entry.destination)
+            return outcome
+        }
+        outcome.report.destinationLocation = writer.location
+        var identities: IdentityIndex?
+        var complete = false
+        var flagToken: String?
+        do {
+            if let resume {
+                try await resume.prepare(writer: writer, dedup: options.resume.dedup)
+                outcome.report.inFlightFound = resume.inFlightFound
+            } else if options.resume.dedup {
+                identities = IdentityIndex(try await writer.existingMessages())
+            }
+            if let resume, resume.isUpToDate {
+                outcome.report.upToDate = true
+                outcome.report.skipped = resume.doneMessages.count
+            } else {
+                try await copyMessages(
+                    entry, writer: writer, resume: resume, identities: &identities, outcome: &outcome, index: index,
+                    count: count, progress: progress, budget: budget)
+            }
+            if let resume, options.resume.syncFlags {
+                flagToken = try await synchroniseFlags(entry, writer: writer, resume: resume, outcome: &outcome)
+            }
+            complete = true
+        } catch {
+            outcome.record(error, folder: entry.source.path)
+        }
+        if let resume {
+            outcome.notes += resume.notes.map { "\(entry.source.path.displayName): \($0)" }
+            outcome.report.deduplicated += resume.deduplicated
+            let permanent = resume.permanentFailures
+            if permanent > 0 && !options.resume.retryFailed {
+                outcome.notes.append(
+                    "\(entry.source.path.displayName): \(permanent) message(s) failed for good in earlier runs and were not "
+                        + "tried again (`mailferry status` lists them; --retry-failed retries them)")
+            }
+            if outcome.stoppedBy == nil {
+                do {
+                    try await resume.finish(complete: complete && outcome.report.error == nil, flagsSynchronised: flagToken)
+                    options.resume.faultPoint?(.afterFolder)
+                } catch {
+                    outcome.record(error, folder: entry.source.path)
+                }
+            }
+        }
+        do {
+            try await writer.close()
+        } catch {
+            if outcome.report.error == nil { outcome.record(error, folder: entry.destination) }
+        }
+        return outcome
+    }
+
+    /// The copy loop proper: read (only what the checkpoint does not have), decide per message,
+    /// and store in batches with the checkpoint written around each.
+    private func copyMessages(
+        _ entry: CopyPlan.Entry, writer: any FolderWriter, resume: FolderResume?, identities: inout IdentityIndex?,
+        outcome: inout FolderOutcome, index: Int, count: Int, progress: RunProgress, budget: FolderBudget
+    ) async throws {
+        var losses: [String: Int] = [:]
+        defer {
+            for (flag, messages) in losses.sorted(by: { $0.key < $1.key }) {
+                outcome.losses.append(CopyReport.Loss(folder: entry.destination.displayName, flag: flag, messages: messages))
+            }
+        }
+        let channel = BoundedChannel<Transit>(budget: budget.buffer)
+        let source = self.source
+        let folder = entry.source
+        let selection = resume?.selection ?? .all
+        let messagesTotal = entry.source.messageCount.map { max(0, $0 - (resume?.skippedBySelection ?? 0)) }
+        if let resume { outcome.report.skipped = resume.skippedBySelection }
+        let note: String? = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    let stream = try await source.messages(in: folder, selection: selection)
+                    let reader = stream.reader
+                    defer { reader.close() }
+                    for try await item in stream {
+                        let cost: Int
+                        if case .message(let envelope) = item { cost = envelope.data.bufferedCount } else { cost = 0 }
+                        let transit = Transit(item: item, bytesConsumed: reader.bytesConsumed, bytesExpected: reader.bytesExpected)
+                        guard await channel.send(transit, cost: cost) else { break }
+                    }
+                    channel.finish()
+                    return reader.note
+                } catch {
+                    channel.finish(throwing: error)
+                    return nil
+                }
+            }
+            do {
+                var processed = 0
+                while let batch = try await channel.receiveBatch(maximumCount: options.batchMessages, maximumCost: budget.batch) {
+                    var toStore: [MessageEnvelope] = []
+                    var duplicates: [(MessageEnvelope, String)] = []
+                    var sourceFailures: [FailedMessage] = []
+                    var consumed = 0
+                    for transit in batch {
+                        consumed = transit.bytesConsumed
+                        if let expected = transit.bytesExpected { progress.expect(folderIndex: index, bytes: expected) }
+                        switch transit.item {
+                        case .message(let envelope):
+                            let decision: FolderResume.Decision
+                            if let resume {
+                                decision = try resume.decide(envelope)
+                            } else if let reference = try identities?.claim(envelope) {
+                                decision = .duplicate(reference: reference)
+                            } else {
+                                decision = .copy
+                            }
+                            switch decision {
+                            case .copy: toStore.append(envelope)
+                            case .alreadyCopied: outcome.report.skipped += 1
+                            case .notSelected: break
+                            case .duplicate(let reference):
+                                duplicates.append((envelope, reference))
+                                if resume == nil { outcome.report.deduplicated += 1 }
+                            }
+                        case .failure(let error):
+                            outcome.report.failed += 1
+                            outcome.failures.append(CopyReport.Problem(error, folder: entry.source.path))
+                            if let key = error.messageKey {
+                                sourceFailures.append(FailedMessage(key: SourceKey(key), record: nil, error: error))
+                            }
+                        case .warning(let error):
+                            outcome.warnings.append(CopyReport.Problem(error, folder: entry.source.path))
+                        }
+                    }
+                    try await resume?.recordDecisions(duplicates: duplicates)
+                    var done: [DoneMessage] = []
+                    var failed = sourceFailures
+                    var storedBytes = 0
+                    if !toStore.isEmpty {
+                        if let resume {
+                            try await resume.markInFlight(toStore, position: try await writer.position())
+                            options.resume.faultPoint?(.afterInFlight)
+                        }
+                        let results = try await writer.store(toStore)
+                        if resume != nil { options.resume.faultPoint?(.afterStore) }
+                        for (envelope, result) in zip(toStore, results) {
+                            switch result {
+                            case .stored(let stored):
+                                outcome.report.copied += 1
+                                outcome.report.bytes += envelope.size
+                                storedBytes += envelope.size
+                                done.append(DoneMessage(record: MessageRecord(envelope), reference: stored.reference))
+                                for flag in sink.capabilities.unsupported(in: envelope.flags).sorted + stored.droppedFlags.sorted {
+                                    losses[flag.description, default: 0] += 1
+                                }
+                            case .failed(let error):
+                                outcome.report.failed += 1
+                                var failure = error
+                                failure.messageNumber = failure.messageNumber ?? envelope.number
+                                failure.messageKey = failure.messageKey ?? envelope.key.value
+                                outcome.failures.append(CopyReport.Problem(failure, folder: entry.source.path))
+                                failed.append(FailedMessage(key: envelope.key, record: MessageRecord(envelope), error: failure))
+                            }
+                        }
+                    }
+                    if let resume, !done.isEmpty || !failed.isEmpty {
+                        try await resume.markDone(done, failed: failed)
+                        if !toStore.isEmpty { options.resume.faultPoint?(.afterDone) }
+                    }
+                    processed += batch.count
+                    let snapshot = progress.update(
+                        folderIndex: index, folderCount: count, folder: entry.source.path.displayName,
+                        messagesDone: min(processed, messagesTotal ?? processed), messagesTotal: messagesTotal,
+                        bytesRead: consumed, storedMessages: toStore.count, storedBytes: storedBytes)
+                    observer?(.progress(snapshot))
+                }
+            } catch {
+                channel.cancel()
+                throw error
+            }
+            return try await group.next() ?? nil
+        }
+        if let note { outcome.notes.append("\(entry.source.path.displayName): \(note)") }
+    }
+
+    /// Applies the source's current flags to messages copied earlier (`--sync-flags`); returns
+    /// the flag token to save, or `nil` when flags could not be synchronised.
+    private func synchroniseFlags(
+        _ entry: CopyPlan.Entry, writer: any FolderWriter, resume: FolderResume, outcome: inout FolderOutcome
+    ) async throws -> String? {
+        let name = entry.source.path.displayName
+        guard sink.capabilities.updatesFlags else {
+            outcome.notes.append("\(name): flags were not synchronised: the destination cannot change a stored message's flags")
+            return nil
+        }
+        if let token = entry.source.flagToken, token == resume.flagToken, !resume.destinationReplaced, !resume.sourceReplaced {
+            return token  // no flag changed since the last synchronisation
+        }
+        guard let listing = try await source.flags(in: entry.source, changedSince: resume.flagToken) else {
+            outcome.notes.append("\(name): flags were not synchronised: the source cannot list them")
+            return nil
+        }
+        let done = resume.doneMessages
+        var changes: [(key: SourceKey, reference: String, flags: FlagSet)] = []
+        for listed in listing.entries {
+            guard let copied = done[listed.key], copied.flags != listed.flags,
+                listed.fingerprint == nil || listed.fingerprint == copied.fingerprint
+            else { continue }
+            changes.append((listed.key, copied.reference, listed.flags))
+        }
+        guard !changes.isEmpty else { return listing.token ?? entry.source.flagToken }
+        let results = try await writer.updateFlags(changes.map { ($0.reference, $0.flags) })
+        var updates: [FlagUpdate] = []
+        for (change, reference) in zip(changes, results) {
+            guard let reference else { continue }
+            updates.append(FlagUpdate(key: change.key, flags: change.flags, reference: reference))
+        }
+        try await resume.recordFlagUpdates(updates)
+        outcome.report.flagsUpdated += updates.count
+        let missing = changes.count - updates.count
+        if missing > 0 {
+            outcome.warnings.append(
+                CopyReport.Problem(
+                    MailError(
+                        .notFound, scope: .message, retry: .later,
+                        "flags of \(missing) message(s) could not be updated: the destination no longer has them "
+                            + "where they were stored", folder: entry.destination)))
+        }
+        return listing.token ?? entry.source.flagToken
+    }
+}

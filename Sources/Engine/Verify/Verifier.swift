@@ -1,0 +1,189 @@
+import Foundation
+import MailCore
+
+/// Compares a source with a destination the way `copy` maps them: per destination folder, the
+/// messages' contents (fingerprints), flags and keywords, and arrival dates — within what both
+/// stores can hold. Reads both sides in full; keeps a small summary per message.
+public struct Verifier: Sendable {
+    public let source: any MessageSource
+    public let destination: any MessageSource
+    public let planner: CopyPlanner
+    /// Messages only the destination holds count as a difference.
+    public let exact: Bool
+    public let observer: (@Sendable (CopyEvent) -> Void)?
+
+    public init(
+        source: any MessageSource, destination: any MessageSource, planner: CopyPlanner, exact: Bool = false,
+        observer: (@Sendable (CopyEvent) -> Void)? = nil
+    ) {
+        self.source = source
+        self.destination = destination
+        self.planner = planner
+        self.exact = exact
+        self.observer = observer
+    }
+
+    /// One message as the comparison needs it.
+    struct Summary {
+        var message: VerifyReport.Message
+        var flags: FlagSet
+        var seconds: Int?
+        var date: Date?
+    }
+
+    public func run() async -> VerifyReport {
+        let started = Date()
+        var report = VerifyReport(source: source.displayName, destination: destination.displayName, exact: exact)
+        let sourceCapabilities = source.capabilities
+        let destinationCapabilities = destination.capabilities
+        let systemFlags = sourceCapabilities.systemFlags.intersection(destinationCapabilities.systemFlags)
+        let keywords: Bool
+        switch (sourceCapabilities.keywords, destinationCapabilities.keywords) {
+        case (.none, _), (_, .none): keywords = false
+        default: keywords = true
+        }
+        let dates = sourceCapabilities.internalDate && destinationCapabilities.internalDate
+        report.compared = ["contents (SHA-256 of the CRLF-normalised message)", "flags \(FlagSet(system: systemFlags).description)"]
+            + (keywords ? ["keywords"] : []) + (dates ? ["arrival dates (to the second)"] : [])
+        func mask(_ flags: FlagSet) -> FlagSet {
+            FlagSet(system: flags.system.intersection(systemFlags), keywords: keywords ? flags.keywords : [])
+        }
+        do {
+            let sourceFolders = try await source.listFolders()
+            let destinationFolders = try await destination.listFolders()
+            let plan = planner.plan(
+                sourceFolders: sourceFolders, sourceCapabilities: sourceCapabilities, sinkFolders: destinationFolders,
+                sinkCapabilities: destinationCapabilities)
+            var groups: [(destination: FolderPath, sources: [FolderInfo])] = []
+            for entry in plan.entries {
+                if let index = groups.firstIndex(where: { $0.destination == entry.destination }) {
+                    groups[index].sources.append(entry.source)
+                } else {
+                    groups.append((entry.destination, [entry.source]))
+                }
+            }
+            for (index, group) in groups.enumerated() {
+                observer?(
+                    .folderStarted(
+                        index: index, count: groups.count, source: group.sources.map(\.path.displayName).joined(separator: ", "),
+                        destination: group.destination.displayName))
+                var folder = VerifyReport.Folder(
+                    sources: group.sources.map(\.path.displayName), destination: group.destination.displayName)
+                do {
+                    var sourceMessages: [Fingerprint: [Summary]] = [:]
+                    for info in group.sources {
+                        let read = try await collect(source, info, mask: mask, dates: dates)
+                        folder.sourceMessages += read.count
+                        folder.unreadable += read.unreadable
+                        sourceMessages.merge(read.messages) { $0 + $1 }
+                    }
+                    var destinationMessages: [Fingerprint: [Summary]] = [:]
+                    if let info = destinationFolders.first(where: { $0.path == group.destination && $0.isSelectable }) {
+                        let read = try await collect(destination, info, mask: mask, dates: dates)
+                        folder.destinationMessages = read.count
+                        destinationMessages = read.messages
+                    }
+                    compare(sourceMessages, destinationMessages, into: &folder)
+                } catch let error as MailError {
+                    folder.error = error.description
+                    if error.scope == .store { report.stoppedBy = error.description }
+                } catch {
+                    folder.error = "\(error)"
+                }
+                report.folders.append(folder)
+                if report.stoppedBy != nil { break }
+            }
+        } catch let error as MailError {
+            report.stoppedBy = error.description
+        } catch {
+            report.stoppedBy = "\(error)"
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Reads a folder into summaries by fingerprint.
+    private func collect(
+        _ store: any MessageSource, _ folder: FolderInfo, mask: (FlagSet) -> FlagSet, dates: Bool
+    ) async throws -> (messages: [Fingerprint: [Summary]], count: Int, unreadable: Int) {
+        var messages: [Fingerprint: [Summary]] = [:]
+        var count = 0
+        var unreadable = 0
+        let stream = try await store.messages(in: folder, selection: .all)
+        defer { stream.reader.close() }
+        for try await item in stream {
+            switch item {
+            case .message(let envelope):
+                count += 1
+                let date = dates ? envelope.internalDate : nil
+                messages[envelope.fingerprint, default: []].append(
+                    Summary(
+                        message: VerifyReport.Message(
+                            folder: folder.path.displayName, key: envelope.key.value, messageID: envelope.messageID),
+                        flags: mask(envelope.flags), seconds: date.map { Int($0.timeIntervalSince1970.rounded(.down)) },
+                        date: date))
+            case .failure: unreadable += 1
+            case .warning: break
+            }
+        }
+        return (messages, count, unreadable)
+    }
+
+    /// Pairs messages with equal contents — equal flags and dates first — and records the rest.
+    private func compare(
+        _ sources: [Fingerprint: [Summary]], _ destinations: [Fingerprint: [Summary]], into folder: inout VerifyReport.Folder
+    ) {
+        func note<T>(_ item: T, in list: inout [T]) { if list.count < VerifyReport.listLimit { list.append(item) } }
+        for fingerprint in Set(sources.keys).union(destinations.keys) {
+            var left = sources[fingerprint] ?? []
+            var right = destinations[fingerprint] ?? []
+            // Exact pairs first, so that a difference is only reported where no better partner exists.
+            var index = 0
+            while index < left.count {
+                if let match = right.firstIndex(where: { $0.flags == left[index].flags && same($0.seconds, left[index].seconds) }) {
+                    right.remove(at: match)
+                    left.remove(at: index)
+                    folder.matched += 1
+                } else {
+                    index += 1
+                }
+            }
+            while !left.isEmpty && !right.isEmpty {
+                let a = left.removeFirst()
+                let b = right.removeFirst()
+                folder.matched += 1
+                let difference = VerifyReport.Difference(
+                    source: a.message, destination: b.message, sourceFlags: a.flags.description,
+                    destinationFlags: b.flags.description, sourceDate: a.date, destinationDate: b.date)
+                if a.flags != b.flags {
+                    folder.flagDifferenceCount += 1
+                    note(difference, in: &folder.flagDifferences)
+                }
+                if !same(a.seconds, b.seconds) {
+                    folder.dateDifferenceCount += 1
+                    note(difference, in: &folder.dateDifferences)
+                }
+            }
+            for summary in left {
+                folder.missingCount += 1
+                note(summary.message, in: &folder.missing)
+            }
+            let copied = sources[fingerprint]?.isEmpty == false
+            for summary in right {
+                if copied {
+                    folder.duplicatedCount += 1
+                    note(summary.message, in: &folder.duplicated)
+                } else {
+                    folder.extraCount += 1
+                    note(summary.message, in: &folder.extra)
+                }
+            }
+        }
+    }
+
+    /// Dates compare only when both sides know one.
+    private func same(_ a: Int?, _ b: Int?) -> Bool {
+        guard let a, let b else { return true }
+        return a == b
+    }
+}

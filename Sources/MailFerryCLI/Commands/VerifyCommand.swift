@@ -1,0 +1,96 @@
+import ArgumentParser
+import Engine
+import Foundation
+import MailCore
+import Stores
+
+/// `mailferry verify SOURCE DEST`: compares the two sides folder by folder, with the same
+/// endpoint and mapping options as `copy`.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check that a destination holds every source message exactly once, with flags and dates.",
+        discussion: """
+            Reads both sides and compares, per destination folder (mapped as `copy` maps them), \
+            the messages' contents, flags, keywords and arrival dates, within what both stores \
+            can hold. Lists messages missing from the destination, duplicated in it, only in it, \
+            and those whose flags or dates differ. Run it before switching DNS or deleting the \
+            old account. Exit 0 only when everything matches (messages only in the destination \
+            are allowed unless --exact), 1 when something differs, 3 when a store failed.
+
+            Examples:
+              mailferry verify imaps://me@old.example.com imaps://me@new.example.com
+              mailferry verify mbox:~/old.mbox maildir:~/Maildir --to-folder Imported --json
+            """
+    )
+
+    @Argument(help: "The source of the copy.")
+    var source: String
+
+    @Argument(help: "The destination of the copy (only read).")
+    var destination: String
+
+    @Option(name: .customLong("folder"), help: "Compare only folders matching this glob (repeatable).")
+    var folders: [String] = []
+
+    @Option(name: .customLong("exclude"), help: "Skip folders matching this glob (repeatable).")
+    var excludes: [String] = []
+
+    @Option(help: "The --to-folder the copy used.")
+    var toFolder: String?
+
+    @ArgumentParser.Flag(help: "Messages only the destination holds count as a difference.")
+    var exact = false
+
+    @ArgumentParser.Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Option(help: "Also write the JSON report to this file.")
+    var report: String?
+
+    @ArgumentParser.Flag(name: .shortAndLong, help: "No progress display.")
+    var quiet = false
+
+    @OptionGroup var storeOptions: StoreOptionGroup
+
+    @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
+
+    func run() async throws {
+        let sourceEndpoint = try EndpointOpener.parse(source)
+        let destinationEndpoint = try EndpointOpener.parse(destination)
+        var options = storeOptions.storeOptions
+        try serverOptions.apply(to: &options)
+        serverOptions.warnAboutInsecureChoices()
+        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        let destinationStore: any MessageSource
+        do {
+            destinationStore = try await StoreFactory.openDestinationForReading(destinationEndpoint, options: options)
+        } catch let error as MailError {
+            await sourceStore.close()
+            Terminal.standardError("mailferry: cannot open destination \(destinationEndpoint): \(error.description)")
+            throw ExitStatus.storeFailure.exitCode
+        }
+        let planner = CopyPlanner(
+            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init),
+            toFolder: toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder,
+            onlyFolder: sourceEndpoint.folder)
+        let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
+        let verifier = Verifier(
+            source: sourceStore, destination: destinationStore, planner: planner, exact: exact
+        ) { display.handle($0) }
+        let result = await verifier.run()
+        display.finish()
+        await sourceStore.close()
+        await destinationStore.close()
+        print(json ? try result.json() : result.text)
+        if let report {
+            do {
+                try Data((try result.json() + "\n").utf8).write(to: URL(fileURLWithPath: report))
+            } catch {
+                Terminal.standardError("mailferry: cannot write the report to \(report): \(error.localizedDescription)")
+            }
+        }
+        if result.stoppedBy != nil { throw ExitStatus.storeFailure.exitCode }
+        throw (result.matches ? ExitStatus.success : ExitStatus.partial).exitCode
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import IMAPClient
+import IMAPCore
+import MailCore
+
+/// One `UID FETCH` whose results are small per message — UIDs, flags, sizes, dates, a header
+/// field, or a body only to fingerprint it — delivered one message at a time, so a folder of any
+/// size is scanned in bounded memory.
+struct IMAPFetchScan {
+    /// What the FETCH said about one message.
+    struct Message {
+        var uid: UInt32
+        var size: Int?
+        var internalDate: Date?
+        var flags: FlagSet?
+        var modSeq: UInt64?
+        /// The first ``keptBodyBytes`` bytes of the body section, when one was fetched.
+        var body: [UInt8]
+        /// The fingerprint of the whole body section (meaningful for `BODY.PEEK[]`).
+        var fingerprint: Fingerprint?
+    }
+
+    /// Largest number of UIDs a scan asks for per command; larger sets are split.
+    static let maximumUIDsPerCommand = 5_000
+
+    /// Runs `UID FETCH uids (items)` and calls `each` per message. Throws the IMAP error of a
+    /// failed command (the caller maps it into a ``MailError``).
+    static func run(
+        _ connection: IMAPConnection, uids: UIDSet, items: [String], changedSince: UInt64? = nil, keptBodyBytes: Int = 0,
+        _ each: (Message) throws -> Void
+    ) async throws {
+        guard !uids.isEmpty else { return }
+        let stream = connection.makeFetchStream()
+        let tag = try await connection.fetch(uids, items: items, changedSince: changedSince, into: stream)
+        var builder: FingerprintBuilder?
+        var body: [UInt8] = []
+        var fingerprint: Fingerprint?
+        for try await element in stream.events {
+            switch element {
+            case .event(.bodyBegin):
+                builder = FingerprintBuilder()
+                body = []
+            case .event(.bodyBytes(let buffer)):
+                buffer.withUnsafeReadableBytes { bytes in
+                    builder?.update(bytes)
+                    if body.count < keptBodyBytes {
+                        body += bytes.prefix(keptBodyBytes - body.count)
+                    }
+                }
+            case .event(.bodyEnd):
+                fingerprint = builder?.finish()
+                builder = nil
+            case .event(.response(.untagged(.fetch(_, let attributes)))):
+                var message = Message(uid: 0, body: body, fingerprint: fingerprint)
+                for attribute in attributes {
+                    switch attribute {
+                    case .uid(let value): message.uid = value
+                    case .rfc822Size(let value): message.size = min(value, 1 << 40)
+                    case .internalDate(let text): message.internalDate = MessageDate.parseIMAP(text)
+                    case .flags(let names): message.flags = FlagSet(names.compactMap(Flag.init(imap:)))
+                    case .modSeq(let value): message.modSeq = value
+                    case .inlineBody(_, let bytes): message.body = Array(bytes.prefix(keptBodyBytes))
+                    default: break
+                    }
+                }
+                body = []
+                fingerprint = nil
+                if message.uid != 0 { try each(message) }
+            case .completed(let completed, let response):
+                guard completed == tag else { continue }
+                stream.finish()
+                guard response.status == .ok else {
+                    throw IMAPError.commandFailed(command: "UID FETCH", status: response.status, text: response.text)
+                }
+                return
+            default:
+                break
+            }
+        }
+        throw IMAPError.connectionClosed(reason: "the FETCH stream ended early")
+    }
+
+    /// `UID SEARCH` with `arguments`; the UIDs found.
+    static func search(_ connection: IMAPConnection, _ arguments: [SearchArgument]) async throws -> [UInt32] {
+        let result = try await connection.execute(.uidSearch(arguments))
+        var uids: [UInt32] = []
+        for response in result.untagged {
+            switch response {
+            case .search(let ids, _): uids += ids
+            case .extendedSearch(let search):
+                // A hostile server's `1:4294967295` must not be expanded.
+                if let all = search.all, all.count <= 1_000_000 { uids += all.values }
+            default: break
+            }
+        }
+        return uids
+    }
+}
