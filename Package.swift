@@ -105,7 +105,7 @@ let package = Package(
             dependencies: ["Stores", "Engine", "MailFormats", "MailCore", "MailTesting", "IMAPClient", "IMAPCore"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "MailCore", "MailTesting", "Stores"],
+            name: "EngineTests", dependencies: ["Engine", "Checkpoints", "MailCore", "MailTesting", "Stores"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CheckpointsTests",
