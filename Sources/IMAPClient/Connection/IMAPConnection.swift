@@ -264,17 +264,18 @@ public final class IMAPConnection: Sendable {
             let encoded = try encode(tag: tag, .authenticate(mechanism: mechanism, initialResponse: inline ? initial : nil))
             configuration.trace?("C: \(encoded.traceDescription)")
             try await register(tag: tag, sink: sink)
-            var challenge = try await registerContinuation(tag: tag)
+            guard var challenge = try await registerContinuation(tag: tag) else { return }
             try await writeSegments(encoded, tag: tag)
             var steps = 0
             if !inline {
-                guard (try? await challenge.get()) != nil else { return }
-                challenge = try await registerContinuation(tag: tag)
+                guard (try? await challenge.get()) != nil, let next = try await registerContinuation(tag: tag) else { return }
+                challenge = next
                 try await writeRaw(Array(Base64.encode(initial).utf8) + [0x0d, 0x0a], trace: "C: <redacted>")
             }
             while (try? await challenge.get()) != nil {
                 steps += 1
-                challenge = try await registerContinuation(tag: tag)
+                guard let next = try await registerContinuation(tag: tag) else { break }
+                challenge = next
                 try await writeRaw(steps == 1 ? [0x0d, 0x0a] : [UInt8(ascii: "*"), 0x0d, 0x0a], trace: "C: (SASL step)")
                 if steps > 2 { break }
             }
@@ -467,11 +468,12 @@ public final class IMAPConnection: Sendable {
         }.get()
     }
 
-    private func registerContinuation(tag: String) async throws -> EventLoopFuture<String> {
+    /// Waits for the next `+` of `tag`; `nil` when that command has already ended (none will come).
+    private func registerContinuation(tag: String) async throws -> EventLoopFuture<String>? {
         let handler = self.handler
         let promise = channel.eventLoop.makePromise(of: String.self)
-        try await channel.eventLoop.submit { handler.value.awaitContinuation(tag: tag, promise: promise) }.get()
-        return promise.futureResult
+        let waiting = try await channel.eventLoop.submit { handler.value.awaitContinuation(tag: tag, promise: promise) }.get()
+        return waiting ? promise.futureResult : nil
     }
 
     /// Writes a command's segments, waiting for `+` after synchronizing literal headers. Stops
@@ -481,7 +483,8 @@ public final class IMAPConnection: Sendable {
             switch segment {
             case .bytes(let bytes, let awaitContinuation):
                 if awaitContinuation {
-                    let continuation = try await registerContinuation(tag: tag)
+                    // Ended already (a NO after the previous literal): nothing more may be written.
+                    guard let continuation = try await registerContinuation(tag: tag) else { return }
                     try await flushToSocket(channel.allocator.buffer(bytes: bytes))
                     do {
                         _ = try await continuation.get()
