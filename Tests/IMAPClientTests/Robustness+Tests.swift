@@ -23,6 +23,38 @@ struct RobustnessTests {
         }
     }
 
+    @Test("a greeting without [CAPABILITY] (Gmail): CAPABILITY before and after authenticating")
+    func capabilitiesUnknownAtGreeting() async throws {
+        let server = try ScriptedServer(script: [
+            .send("* OK Gimap ready for requests\r\n"),
+            .respond(to: "CAPABILITY", reply: { "* CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR\r\n\($0) OK Thats all\r\n" }),
+            .respond(to: "AUTHENTICATE PLAIN", reply: { "\($0) OK me authenticated (Success)\r\n" }),
+            .respond(to: "CAPABILITY", reply: { "* CAPABILITY IMAP4rev1 UIDPLUS X-GM-EXT-1\r\n\($0) OK Success\r\n" }),
+            .waitForClose,
+        ])
+        let connection = try await IMAPConnection.connect(configuration(port: server.port))
+        #expect(connection.capabilities.contains("X-GM-EXT-1"))
+        #expect(!connection.capabilities.contains("AUTH=PLAIN"))
+        connection.close()
+        server.wait()
+        #expect(commands(server) == ["CAPABILITY", "AUTHENTICATE PLAIN", "CAPABILITY"])
+    }
+
+    @Test("an untagged CAPABILITY in the login result replaces the pre-login list, without asking again")
+    func capabilitiesFromLoginResult() async throws {
+        let server = try ScriptedServer(script: [
+            .send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready\r\n"),
+            .respond(to: "AUTHENTICATE PLAIN", reply: { "* CAPABILITY IMAP4rev1 X-AFTER-LOGIN\r\n\($0) OK done\r\n" }),
+            .waitForClose,
+        ])
+        let connection = try await IMAPConnection.connect(configuration(port: server.port))
+        #expect(connection.capabilities.contains("X-AFTER-LOGIN"))
+        #expect(!connection.capabilities.contains("AUTH=PLAIN"))
+        connection.close()
+        server.wait()
+        #expect(commands(server) == ["AUTHENTICATE PLAIN"])
+    }
+
     @Test("MULTIAPPEND without LITERAL+: a NO right after message 1 ends the command instead of hanging")
     func multiappendRefusedAfterFirstLiteral() async throws {
         let server = try ScriptedServer(script: [

@@ -151,6 +151,8 @@ public final class IMAPConnection: Sendable {
             }
         }
         if !preauthenticated {
+            // Gmail, Office 365 and others greet without [CAPABILITY]: ask, in every security mode.
+            if capabilities.names.isEmpty { try await refreshCapabilities() }
             try await authenticate(encrypted: encrypted)
         }
         if capabilities.names.isEmpty || !capabilities.contains("IMAP4REV1") && !capabilities.contains("IMAP4REV2") {
@@ -181,10 +183,15 @@ public final class IMAPConnection: Sendable {
 
     private func refreshCapabilities() async throws {
         let result = try await execute(.capability)
-        for response in result.untagged {
-            if case .capability(let names) = response { state.withLock { $0.capabilities = Capabilities(names) } }
-        }
+        if let names = Self.capabilityNames(in: result) { state.withLock { $0.capabilities = Capabilities(names) } }
         updateEncoder()
+    }
+
+    /// The capabilities a result announces: an untagged CAPABILITY, else the tagged `[CAPABILITY]` code.
+    private static func capabilityNames(in result: CommandResult) -> [String]? {
+        for case .capability(let names) in result.untagged.reversed() { return names }
+        if case .capability(let names)? = result.tagged.text.code { return names }
+        return nil
     }
 
     private func updateEncoder() {
@@ -249,7 +256,8 @@ public final class IMAPConnection: Sendable {
         guard result.tagged.status == .ok else {
             throw IMAPError.authenticationFailed(text: ServerText.sanitize(result.tagged.text.text))
         }
-        takeCapabilities(from: result.tagged.text)
+        // Logging in changes what is offered: the result's list, else none (setUp asks again).
+        state.withLock { $0.capabilities = Capabilities(Self.capabilityNames(in: result) ?? []) }
     }
 
     /// AUTHENTICATE with an initial response (inline with SASL-IR, else after the first `+`).
