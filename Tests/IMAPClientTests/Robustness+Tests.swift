@@ -85,6 +85,41 @@ struct RobustnessTests {
         #expect(!server.received.contains { $0.contains("Subject: two") || $0.contains("{") && !$0.contains("APPEND") })
     }
 
+    @Test("logout returns within about 3 s when the server never answers LOGOUT")
+    func logoutUnanswered() async throws {
+        let server = try ScriptedServer(script: [
+            .send("* OK [CAPABILITY IMAP4rev1] ready\r\n"),
+            .respond(to: "LOGIN", reply: { "\($0) OK [CAPABILITY IMAP4rev1] logged in\r\n" }),
+            .waitForClose,
+        ])
+        let connection = try await IMAPConnection.connect(configuration(port: server.port))
+        let start = ContinuousClock.now
+        await connection.logout()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .milliseconds(4500), "logout took \(elapsed)")
+        #expect(!connection.isActive)
+        server.wait()
+        #expect(commands(server).last == "LOGOUT")
+    }
+
+    @Test("close() makes isActive false at once, before the channel has closed")
+    func closeIsImmediate() async throws {
+        let server = try ScriptedServer(script: [
+            .send("* OK [CAPABILITY IMAP4rev1] ready\r\n"),
+            .respond(to: "LOGIN", reply: { "\($0) OK [CAPABILITY IMAP4rev1] logged in\r\n" }),
+            .waitForClose,
+        ])
+        let connection = try await IMAPConnection.connect(configuration(port: server.port))
+        #expect(connection.isActive)
+        // Hold the event loop so that the channel cannot have closed yet.
+        let held = DispatchSemaphore(value: 0)
+        connection.channel.eventLoop.execute { held.wait() }
+        connection.close()
+        #expect(!connection.isActive)
+        held.signal()
+        server.wait()
+    }
+
     @Test("a FETCH stream whose consumer is gone does not pause the connection's reading")
     func droppedIsNotPause() {
         let stream = FetchStream(resume: {})

@@ -25,6 +25,7 @@ public final class IMAPConnection: Sendable {
         var enabled: Set<String> = []
         var alerts: [String] = []
         var compressed = false
+        var closed = false
     }
     private let state = Mutex(State())
 
@@ -400,26 +401,30 @@ public final class IMAPConnection: Sendable {
 
     // MARK: - Closing
 
-    /// Says LOGOUT (briefly) and closes.
+    /// Says LOGOUT and closes, within about 3 s even if the server never answers.
     public func logout() async {
-        if channel.isActive {
-            _ = try? await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await self.executeAllowingFailure(.logout) }
-                group.addTask { try await Task.sleep(for: .seconds(3)) }
-                try await group.next()
+        if isActive {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try? await self.executeAllowingFailure(.logout) }
+                group.addTask { try? await Task.sleep(for: .seconds(3)) }
+                await group.next()
+                // Closing fails whatever LOGOUT still waits for (its result, the write lock's
+                // holder), so that child ends too; the group waits for both.
+                self.close()
                 group.cancelAll()
             }
         }
         close()
     }
 
-    /// Closes the connection now.
+    /// Closes the connection now; ``isActive`` is `false` from this call on.
     public func close() {
+        state.withLock { $0.closed = true }
         channel.close(promise: nil)
     }
 
-    /// Whether the connection is still usable.
-    public var isActive: Bool { channel.isActive }
+    /// Whether the connection is still usable (open, and ``close()`` not called).
+    public var isActive: Bool { !state.withLock { $0.closed } && channel.isActive }
 
     // MARK: - Sending
 
