@@ -583,9 +583,11 @@ public final class IMAPConnection: Sendable {
         }
     }
 
-    /// Records extensions the server confirmed with ENABLE.
+    /// Records extensions the server confirmed with ENABLE; asks only for those not enabled yet.
     public func enable(_ extensions: [String]) async throws {
-        let result = try await execute(.enable(extensions))
+        let wanted = extensions.filter { !enabled.contains($0.uppercased()) }
+        guard !wanted.isEmpty else { return }
+        let result = try await execute(.enable(wanted))
         for response in result.untagged {
             if case .enabled(let names) = response {
                 state.withLock { $0.enabled.formUnion(names.map { $0.uppercased() }) }
