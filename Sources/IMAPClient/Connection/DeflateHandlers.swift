@@ -73,26 +73,37 @@ enum Deflate {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var input = unwrapInboundIn(data)
-            var failed = false
+            let intact = decompress(&input, allocator: context.channel.allocator) { output in
+                context.fireChannelRead(wrapInboundOut(output))
+            }
+            if !intact {
+                context.fireErrorCaught(IMAPError.protocolViolation("corrupt compressed data from the server"))
+            }
+        }
+
+        /// Inflates all of `input` and everything it makes available, in pieces of up to 64 KiB;
+        /// `false` when the data is corrupt. Loops while input remains *or* the last piece came out
+        /// full: zlib may still hold output for input it has consumed already.
+        func decompress(_ input: inout ByteBuffer, allocator: ByteBufferAllocator, emit: (ByteBuffer) -> Void) -> Bool {
             input.withUnsafeMutableReadableBytes { raw in
                 stream.pointee.next_in = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_in = uInt(raw.count)
-                while stream.pointee.avail_in > 0 && !failed {
-                    var output = context.channel.allocator.buffer(capacity: 64 * 1024)
+                while true {
+                    var output = allocator.buffer(capacity: 64 * 1024)
                     var status: Int32 = Z_OK
+                    var full = false
                     output.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { out in
                         stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
                         stream.pointee.avail_out = uInt(out.count)
                         status = inflate(stream, Z_SYNC_FLUSH)
+                        full = stream.pointee.avail_out == 0
                         return out.count - Int(stream.pointee.avail_out)
                     }
-                    if status != Z_OK && status != Z_BUF_ERROR && status != Z_STREAM_END { failed = true }
-                    if output.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(output)) }
-                    if status == Z_BUF_ERROR || status == Z_STREAM_END { break }
+                    if status != Z_OK && status != Z_BUF_ERROR && status != Z_STREAM_END { return false }
+                    if output.readableBytes > 0 { emit(output) }
+                    if status == Z_BUF_ERROR || status == Z_STREAM_END { return true }
+                    if stream.pointee.avail_in == 0 && !full { return true }
                 }
-            }
-            if failed {
-                context.fireErrorCaught(IMAPError.protocolViolation("corrupt compressed data from the server"))
             }
         }
     }

@@ -60,8 +60,10 @@ final class FetchSink: ResponseSink {
 
     var acceptsBodies: Bool { true }
 
+    /// Pauses reading only on `.stopProducing`: `.dropped` (the consumer is gone) must not
+    /// stall the connection, whose other commands still need their responses.
     func receive(_ event: ResponseEvent) -> Bool {
-        stream.source.yield(.event(event)) == .produceMore
+        stream.source.yield(.event(event)) != .stopProducing
     }
 
     func complete(_ response: TaggedResponse) {

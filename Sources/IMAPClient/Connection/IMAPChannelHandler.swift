@@ -51,12 +51,20 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Waits for the next `+` for command `tag` (a synchronizing literal, an AUTHENTICATE step).
-    func awaitContinuation(tag: String, promise: EventLoopPromise<String>) {
+    /// Fails at once with ``CommandEnded`` (and returns `false`) when `tag` has already ended:
+    /// no `+` would ever come.
+    @discardableResult
+    func awaitContinuation(tag: String, promise: EventLoopPromise<String>) -> Bool {
         if let failure {
             promise.fail(failure)
-            return
+            return true
+        }
+        guard pending.contains(where: { $0.tag == tag }) else {
+            promise.fail(CommandEnded())
+            return false
         }
         continuationWaiters.append((tag, promise))
+        return true
     }
 
     /// After the tagged OK of `tag`, run `action` before reading another byte (STARTTLS, COMPRESS).

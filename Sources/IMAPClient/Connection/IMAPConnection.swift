@@ -25,6 +25,7 @@ public final class IMAPConnection: Sendable {
         var enabled: Set<String> = []
         var alerts: [String] = []
         var compressed = false
+        var closed = false
     }
     private let state = Mutex(State())
 
@@ -151,6 +152,8 @@ public final class IMAPConnection: Sendable {
             }
         }
         if !preauthenticated {
+            // Gmail, Office 365 and others greet without [CAPABILITY]: ask, in every security mode.
+            if capabilities.names.isEmpty { try await refreshCapabilities() }
             try await authenticate(encrypted: encrypted)
         }
         if capabilities.names.isEmpty || !capabilities.contains("IMAP4REV1") && !capabilities.contains("IMAP4REV2") {
@@ -181,10 +184,15 @@ public final class IMAPConnection: Sendable {
 
     private func refreshCapabilities() async throws {
         let result = try await execute(.capability)
-        for response in result.untagged {
-            if case .capability(let names) = response { state.withLock { $0.capabilities = Capabilities(names) } }
-        }
+        if let names = Self.capabilityNames(in: result) { state.withLock { $0.capabilities = Capabilities(names) } }
         updateEncoder()
+    }
+
+    /// The capabilities a result announces: an untagged CAPABILITY, else the tagged `[CAPABILITY]` code.
+    private static func capabilityNames(in result: CommandResult) -> [String]? {
+        for case .capability(let names) in result.untagged.reversed() { return names }
+        if case .capability(let names)? = result.tagged.text.code { return names }
+        return nil
     }
 
     private func updateEncoder() {
@@ -249,7 +257,8 @@ public final class IMAPConnection: Sendable {
         guard result.tagged.status == .ok else {
             throw IMAPError.authenticationFailed(text: ServerText.sanitize(result.tagged.text.text))
         }
-        takeCapabilities(from: result.tagged.text)
+        // Logging in changes what is offered: the result's list, else none (setUp asks again).
+        state.withLock { $0.capabilities = Capabilities(Self.capabilityNames(in: result) ?? []) }
     }
 
     /// AUTHENTICATE with an initial response (inline with SASL-IR, else after the first `+`).
@@ -264,17 +273,18 @@ public final class IMAPConnection: Sendable {
             let encoded = try encode(tag: tag, .authenticate(mechanism: mechanism, initialResponse: inline ? initial : nil))
             configuration.trace?("C: \(encoded.traceDescription)")
             try await register(tag: tag, sink: sink)
-            var challenge = try await registerContinuation(tag: tag)
+            guard var challenge = try await registerContinuation(tag: tag) else { return }
             try await writeSegments(encoded, tag: tag)
             var steps = 0
             if !inline {
-                guard (try? await challenge.get()) != nil else { return }
-                challenge = try await registerContinuation(tag: tag)
+                guard (try? await challenge.get()) != nil, let next = try await registerContinuation(tag: tag) else { return }
+                challenge = next
                 try await writeRaw(Array(Base64.encode(initial).utf8) + [0x0d, 0x0a], trace: "C: <redacted>")
             }
             while (try? await challenge.get()) != nil {
                 steps += 1
-                challenge = try await registerContinuation(tag: tag)
+                guard let next = try await registerContinuation(tag: tag) else { break }
+                challenge = next
                 try await writeRaw(steps == 1 ? [0x0d, 0x0a] : [UInt8(ascii: "*"), 0x0d, 0x0a], trace: "C: (SASL step)")
                 if steps > 2 { break }
             }
@@ -391,26 +401,30 @@ public final class IMAPConnection: Sendable {
 
     // MARK: - Closing
 
-    /// Says LOGOUT (briefly) and closes.
+    /// Says LOGOUT and closes, within about 3 s even if the server never answers.
     public func logout() async {
-        if channel.isActive {
-            _ = try? await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await self.executeAllowingFailure(.logout) }
-                group.addTask { try await Task.sleep(for: .seconds(3)) }
-                try await group.next()
+        if isActive {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try? await self.executeAllowingFailure(.logout) }
+                group.addTask { try? await Task.sleep(for: .seconds(3)) }
+                await group.next()
+                // Closing fails whatever LOGOUT still waits for (its result, the write lock's
+                // holder), so that child ends too; the group waits for both.
+                self.close()
                 group.cancelAll()
             }
         }
         close()
     }
 
-    /// Closes the connection now.
+    /// Closes the connection now; ``isActive`` is `false` from this call on.
     public func close() {
+        state.withLock { $0.closed = true }
         channel.close(promise: nil)
     }
 
-    /// Whether the connection is still usable.
-    public var isActive: Bool { channel.isActive }
+    /// Whether the connection is still usable (open, and ``close()`` not called).
+    public var isActive: Bool { !state.withLock { $0.closed } && channel.isActive }
 
     // MARK: - Sending
 
@@ -467,11 +481,12 @@ public final class IMAPConnection: Sendable {
         }.get()
     }
 
-    private func registerContinuation(tag: String) async throws -> EventLoopFuture<String> {
+    /// Waits for the next `+` of `tag`; `nil` when that command has already ended (none will come).
+    private func registerContinuation(tag: String) async throws -> EventLoopFuture<String>? {
         let handler = self.handler
         let promise = channel.eventLoop.makePromise(of: String.self)
-        try await channel.eventLoop.submit { handler.value.awaitContinuation(tag: tag, promise: promise) }.get()
-        return promise.futureResult
+        let waiting = try await channel.eventLoop.submit { handler.value.awaitContinuation(tag: tag, promise: promise) }.get()
+        return waiting ? promise.futureResult : nil
     }
 
     /// Writes a command's segments, waiting for `+` after synchronizing literal headers. Stops
@@ -481,7 +496,8 @@ public final class IMAPConnection: Sendable {
             switch segment {
             case .bytes(let bytes, let awaitContinuation):
                 if awaitContinuation {
-                    let continuation = try await registerContinuation(tag: tag)
+                    // Ended already (a NO after the previous literal): nothing more may be written.
+                    guard let continuation = try await registerContinuation(tag: tag) else { return }
                     try await flushToSocket(channel.allocator.buffer(bytes: bytes))
                     do {
                         _ = try await continuation.get()
@@ -567,9 +583,11 @@ public final class IMAPConnection: Sendable {
         }
     }
 
-    /// Records extensions the server confirmed with ENABLE.
+    /// Records extensions the server confirmed with ENABLE; asks only for those not enabled yet.
     public func enable(_ extensions: [String]) async throws {
-        let result = try await execute(.enable(extensions))
+        let wanted = extensions.filter { !enabled.contains($0.uppercased()) }
+        guard !wanted.isEmpty else { return }
+        let result = try await execute(.enable(wanted))
         for response in result.untagged {
             if case .enabled(let names) = response {
                 state.withLock { $0.enabled.formUnion(names.map { $0.uppercased() }) }

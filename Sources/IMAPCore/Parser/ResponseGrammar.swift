@@ -544,8 +544,13 @@ struct ResponseGrammar {
     // sequence-set = (seq-number / seq-range) ["," sequence-set]
     private mutating func parseSequenceSet() throws(IMAPParserError) -> UIDSet {
         let text = try readWhile("a UID set") { Self.isDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "*") }
-        guard let set = UIDSet(parsing: text) else { throw malformed("a UID set") }
-        return set
+        do {
+            return try UIDSet(validating: text)
+        } catch .tooManyParts(let maximum) {
+            throw malformed("a UID set of at most \(maximum) parts")
+        } catch {
+            throw malformed("a UID set")
+        }
     }
 
     private mutating func parseNumber32() throws(IMAPParserError) -> UInt32 {
