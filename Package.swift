@@ -102,7 +102,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "StoresTests",
-            dependencies: ["Stores", "Engine", "MailFormats", "MailCore", "MailTesting", "IMAPClient", "IMAPCore"],
+            dependencies: [
+                "Stores", "Engine", "Checkpoints", "MailFormats", "MailCore", "MailTesting", "IMAPClient", "IMAPCore",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Checkpoints", "MailCore", "MailTesting", "Stores"],

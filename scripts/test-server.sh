@@ -9,8 +9,10 @@
 # Listeners: IMAP 12143 (STARTTLS), IMAPS 12993, POP3 12110 (STLS), POP3S 12995.
 # TLS: a CA and a server certificate (for IP 127.0.0.1 and localhost) are generated on start;
 # tests trust that CA explicitly (and a second, unrelated CA shows that others are refused).
-# Users (passwd-file): alice bob carol dave erin frank, and "small", whose server rejects
-# messages over 100 KB; password "mailferry-test". Maildir storage under the base directory.
+# Users (passwd-file): alice bob carol dave erin frank; pairs for the checkpoint tests and the
+# soak script (crashsrc/crashdst, cutsrc/cutdst, rerunsrc/rerundst, soaksrc/soakdst); "small",
+# whose server rejects messages over 100 KB; and "quota", whose mailbox holds at most 150 KB.
+# Password "ferry-s3cret-pw". Maildir storage under the base directory.
 # Dovecot runs as root here (as CI does) and switches to the system user "mailferrytest".
 set -euo pipefail
 
@@ -18,8 +20,8 @@ BASE="${MAILFERRY_TEST_SERVER_DIR:-/var/tmp/mailferry-test-server}"
 ETC="$BASE/etc" RUN="$BASE/run" MAIL="$BASE/mail" LOG="$BASE/log" SSL="$BASE/etc/ssl"
 CONF="$ETC/dovecot.conf"
 MAILUSER=mailferrytest
-PASSWORD=mailferry-test
-USERS="alice bob carol dave erin frank small"
+PASSWORD=ferry-s3cret-pw
+USERS="alice bob carol dave erin frank small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst"
 IMAP_PORT=12143 IMAPS_PORT=12993 POP3_PORT=12110 POP3S_PORT=12995
 
 sudo=()
@@ -70,6 +72,7 @@ write_config() {
     for user in $USERS; do
         local extra=""
         [ "$user" = small ] && extra="userdb_quota_max_mail_size=100k"
+        [ "$user" = quota ] && extra="userdb_quota_rule=*:storage=150K"
         echo "$user:{PLAIN}$PASSWORD:$uid:$gid::$MAIL/$user::$extra" >> "$ETC/users"
         mkdir -p "$MAIL/$user"
     done

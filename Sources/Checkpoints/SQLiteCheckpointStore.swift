@@ -95,9 +95,24 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         } catch let error as MailError {
             throw error
         } catch let error as DatabaseError {
-            throw Self.refusal("SQLite cannot read it: \(error.message ?? "\(error.resultCode)")", path: path)
+            throw Self.openingError(error, path: path)
         } catch {
             throw Self.refusal("\(error)", path: path)
+        }
+    }
+
+    /// A damaged file is refused for good; a full disk or an unwritable directory may clear.
+    static func openingError(_ error: DatabaseError, path: String) -> MailError {
+        let text = error.message ?? "\(error.resultCode)"
+        switch error.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_FORMAT, .SQLITE_SCHEMA:
+            return refusal("SQLite finds it damaged: \(text)", path: path)
+        case .SQLITE_FULL:
+            return MailError(.noSpace, scope: .store, retry: .later, "cannot open the checkpoint: the disk is full (\(text))", path: path)
+        default:
+            return MailError(
+                .checkpoint, scope: .store, retry: .later,
+                "cannot open the checkpoint: \(text) (is the disk full, or the directory not writable?)", path: path)
         }
     }
 

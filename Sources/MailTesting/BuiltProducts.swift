@@ -20,9 +20,30 @@ public enum BuiltProducts {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path
     }
 
-    /// Runs `mailferry` with `arguments`; returns its exit status, standard output and error.
+    /// Where runs started by the tests keep their checkpoints (`XDG_STATE_HOME`), so tests never
+    /// touch the user's own state directory.
+    public static let stateDirectory: String = {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return "\(base)/mf-state-\(getpid())"
+    }()
+
+    /// Runs `mailferry` with `arguments`; returns its exit status (the signal number when a signal
+    /// ended it), standard output and error. `XDG_STATE_HOME` is ``stateDirectory`` unless given.
+    ///
+    /// The wait happens on a thread of its own, so tests running side by side on the two-thread
+    /// cooperative pool are not starved while a child runs.
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(arguments, environment: environment, timeout: timeout) })
+            }
+        }
+    }
+
+    private static func runBlocking(
+        _ arguments: [String], environment: [String: String], timeout: TimeInterval
     ) throws -> (status: Int32, stdout: String, stderr: String) {
         guard let binary = mailferry() else {
             throw NSError(
@@ -33,6 +54,7 @@ public enum BuiltProducts {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
+        env["XDG_STATE_HOME"] = stateDirectory
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = Pipe()

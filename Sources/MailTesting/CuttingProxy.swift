@@ -5,18 +5,33 @@ import Darwin
 #endif
 import Foundation
 
-/// A TCP proxy on 127.0.0.1 in front of a real server that cuts its first connection(s) after a
-/// chosen number of bytes in one direction — mid-FETCH literal, mid-APPEND literal — so tests can
-/// show that a dropped connection loses and duplicates nothing. Later connections pass untouched.
+/// A TCP proxy on 127.0.0.1 in front of a real server that cuts its first connection(s) in one
+/// direction — after a number of bytes, or where a pattern passes (mid-FETCH literal, mid-APPEND
+/// literal, just before APPEND's tagged OK) — so tests can show that a dropped connection loses
+/// and duplicates nothing. Later connections pass untouched.
+///
+/// Patterns can only be seen in clear text: `hideStartTLS` renames the server's STARTTLS
+/// capability so that a client allowed to (on loopback) stays unencrypted.
 public final class CuttingProxy: @unchecked Sendable {
     // @unchecked: counters are guarded by `lock`; sockets belong to their forwarding threads.
 
     public enum Direction: Sendable { case serverToClient, clientToServer }
 
+    /// Where to cut.
+    public enum Cut: Sendable {
+        /// After this many bytes.
+        case afterBytes(Int)
+        /// Just before `pattern` would pass (none of it is forwarded, unless it straddles reads).
+        case before(pattern: String)
+        /// `extra` bytes after the end of `pattern`.
+        case after(pattern: String, extra: Int)
+    }
+
     public let port: Int
     private let upstreamPort: Int
-    private let cutAfter: Int
+    private let cut: Cut
     private let direction: Direction
+    private let hideStartTLS: Bool
     private let lock = NSLock()
     private var connections = 0
     private var cutsLeft: Int
@@ -26,11 +41,16 @@ public final class CuttingProxy: @unchecked Sendable {
     /// Connections cut so far.
     public var cuts: Int { lock.withLock { performed } }
 
-    public init(upstreamPort: Int, cutAfter bytes: Int, direction: Direction, cuts: Int = 1) throws {
+    public convenience init(upstreamPort: Int, cutAfter bytes: Int, direction: Direction, cuts: Int = 1) throws {
+        try self.init(upstreamPort: upstreamPort, cut: .afterBytes(bytes), direction: direction, cuts: cuts)
+    }
+
+    public init(upstreamPort: Int, cut: Cut, direction: Direction, cuts: Int = 1, hideStartTLS: Bool = false) throws {
         self.upstreamPort = upstreamPort
-        self.cutAfter = bytes
+        self.cut = cut
         self.direction = direction
         self.cutsLeft = cuts
+        self.hideStartTLS = hideStartTLS
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -74,35 +94,84 @@ public final class CuttingProxy: @unchecked Sendable {
                 cutsLeft -= 1
                 return true
             }
-            let limit = cut ? cutAfter : Int.max
             let pair = SocketPair(client: client, upstream: upstream)
+            let serverCut: Cut? = cut && direction == .serverToClient ? self.cut : nil
+            let clientCut: Cut? = cut && direction == .clientToServer ? self.cut : nil
             Thread.detachNewThread { [self] in
-                forward(from: upstream, to: client, limit: direction == .serverToClient ? limit : .max, pair: pair)
+                forward(from: upstream, to: client, cut: serverCut, rename: hideStartTLS, pair: pair)
             }
             Thread.detachNewThread { [self] in
-                forward(from: client, to: upstream, limit: direction == .clientToServer ? limit : .max, pair: pair)
+                forward(from: client, to: upstream, cut: clientCut, rename: false, pair: pair)
             }
         }
     }
 
-    /// Copies bytes one way; after `limit` bytes it shuts both connections down.
-    private func forward(from source: Int32, to target: Int32, limit: Int, pair: SocketPair) {
+    private static let startTLS = Array("STARTTLS".utf8)
+    private static let renamed = Array("XNOTLSXX".utf8)
+
+    /// Copies bytes one way; where `cut` says, it shuts both connections down.
+    private func forward(from source: Int32, to target: Int32, cut: Cut?, rename: Bool, pair: SocketPair) {
         var total = 0
+        var limit = Int.max
+        var pattern: [UInt8] = []
+        var extra: Int?
+        switch cut {
+        case .afterBytes(let bytes)?: limit = bytes
+        case .before(let text)?: pattern = Array(text.utf8)
+        case .after(let text, let count)?:
+            pattern = Array(text.utf8)
+            extra = count
+        case nil: break
+        }
+        var window: [UInt8] = []  // the last bytes forwarded, so a pattern split across reads is found
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let got = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
             guard got > 0 else { break }
-            let allowed = min(got, max(0, limit - total))
+            var chunk = Array(buffer[0..<got])
+            if rename { Self.replace(Self.startTLS, with: Self.renamed, in: &chunk) }
+            if !pattern.isEmpty, let end = Self.find(pattern, in: window + chunk) {
+                let start = end - pattern.count - window.count  // where the pattern starts in `chunk`
+                if let extra {
+                    limit = total + max(0, end - window.count) + extra
+                } else {
+                    limit = total + max(0, start)
+                }
+                pattern = []
+            }
+            let allowed = min(chunk.count, max(0, limit - total))
             if allowed > 0 {
-                _ = buffer.withUnsafeBytes { send(target, $0.baseAddress, allowed, Int32(MSG_NOSIGNAL)) }
+                _ = chunk.withUnsafeBytes { send(target, $0.baseAddress, allowed, Int32(MSG_NOSIGNAL)) }
             }
             total += allowed
             if total >= limit {
                 lock.withLock { performed += 1 }
                 break
             }
+            window = Array((window + chunk).suffix(max(0, pattern.count - 1)))
         }
         pair.shutdownBoth()
+    }
+
+    /// The index just past the first occurrence of `pattern` in `bytes`.
+    private static func find(_ pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard pattern.count <= bytes.count else { return nil }
+        for start in 0...(bytes.count - pattern.count) where bytes[start] == pattern[0] {
+            if bytes[start..<start + pattern.count].elementsEqual(pattern) { return start + pattern.count }
+        }
+        return nil
+    }
+
+    private static func replace(_ pattern: [UInt8], with replacement: [UInt8], in bytes: inout [UInt8]) {
+        var index = 0
+        while index + pattern.count <= bytes.count {
+            if bytes[index..<index + pattern.count].elementsEqual(pattern) {
+                bytes.replaceSubrange(index..<index + pattern.count, with: replacement)
+                index += pattern.count
+            } else {
+                index += 1
+            }
+        }
     }
 
     /// The two sockets of one proxied connection, closed once.

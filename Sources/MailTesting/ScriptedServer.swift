@@ -89,6 +89,14 @@ public final class ScriptedServer: @unchecked Sendable {
         }
     }
 
-    /// Waits (up to 15 s) until the conversation is over.
-    public func wait() { _ = finished.wait(timeout: .now() + 15) }
+    /// Waits (up to 15 s) until the conversation is over, without holding a cooperative thread.
+    public func wait() async {
+        let finished = finished
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                _ = finished.wait(timeout: .now() + 15)
+                continuation.resume()
+            }
+        }
+    }
 }

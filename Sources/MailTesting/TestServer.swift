@@ -38,9 +38,22 @@ public struct TestServer: Sendable {
 
     /// Empties a user's mailbox on the server (all folders), so a test starts clean.
     public func reset(user: String) throws {
-        guard let configuration = dovecotConfiguration else { return }
-        let mailDirectory = (configuration as NSString).deletingLastPathComponent + "/../mail/\(user)/Maildir"
+        guard let mailDirectory = maildir(of: user) else { return }
         try? FileManager.default.removeItem(atPath: mailDirectory)
+    }
+
+    /// Deletes one folder behind the server's back (`.Name` in Maildir++), as deleting it with a
+    /// mail client would; the quota's usage cache goes too, so Dovecot counts again. Creating the
+    /// folder afterwards gives it a new UIDVALIDITY.
+    public func deleteFolder(user: String, maildirName: String) throws {
+        guard let mailDirectory = maildir(of: user) else { return }
+        try FileManager.default.removeItem(atPath: "\(mailDirectory)/\(maildirName)")
+        try? FileManager.default.removeItem(atPath: "\(mailDirectory)/maildirsize")
+    }
+
+    private func maildir(of user: String) -> String? {
+        guard let configuration = dovecotConfiguration else { return nil }
+        return (configuration as NSString).deletingLastPathComponent + "/../mail/\(user)/Maildir"
     }
 }
 

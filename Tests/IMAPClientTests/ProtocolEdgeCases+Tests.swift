@@ -23,7 +23,7 @@ struct ProtocolEdgeCaseTests {
             if case IMAPError.startTLSUnavailable = error { return true }
             return false
         }
-        server.wait()
+        await server.wait()
         #expect(!server.received.joined().contains("secret"))
         #expect(!server.received.contains { $0.uppercased().contains("LOGIN") || $0.uppercased().contains("AUTHENTICATE") })
     }
@@ -41,7 +41,7 @@ struct ProtocolEdgeCaseTests {
             if case IMAPError.bytesBeforeTLS = error { return true }
             return false
         }
-        server.wait()
+        await server.wait()
         #expect(!server.received.joined().contains("secret"))
     }
 
@@ -54,7 +54,7 @@ struct ProtocolEdgeCaseTests {
             if case IMAPError.preauthWithoutTLS = error { return true }
             return false
         }
-        server.wait()
+        await server.wait()
     }
 
     @Test("a server that greets with BYE is reported with its words, terminal escapes removed")
@@ -66,7 +66,7 @@ struct ProtocolEdgeCaseTests {
             guard case IMAPError.refusedByServer(let text) = error else { return false }
             return text == "Too many connections red" && !text.contains("\u{1b}")
         }
-        server.wait()
+        await server.wait()
     }
 
     @Test("a silent server times out instead of hanging")
@@ -80,7 +80,7 @@ struct ProtocolEdgeCaseTests {
             if case IMAPError.timeout = error { return true }
             return false
         }
-        server.wait()
+        await server.wait()
     }
 
     @Test("XOAUTH2: the failure challenge is answered once with an empty line, then the NO is reported")
@@ -98,7 +98,7 @@ struct ProtocolEdgeCaseTests {
         try await Task.sleep(for: .milliseconds(500))
         task.cancel()
         _ = try? await task.value
-        server.wait()
+        await server.wait()
         // The client sent the AUTHENTICATE line and then exactly one empty response.
         #expect(server.received.count >= 2)
         #expect(server.received.first?.contains("AUTHENTICATE XOAUTH2") == true)

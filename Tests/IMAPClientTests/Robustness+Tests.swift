@@ -36,7 +36,7 @@ struct RobustnessTests {
         #expect(connection.capabilities.contains("X-GM-EXT-1"))
         #expect(!connection.capabilities.contains("AUTH=PLAIN"))
         connection.close()
-        server.wait()
+        await server.wait()
         #expect(commands(server) == ["CAPABILITY", "AUTHENTICATE PLAIN", "CAPABILITY"])
     }
 
@@ -51,7 +51,7 @@ struct RobustnessTests {
         #expect(connection.capabilities.contains("X-AFTER-LOGIN"))
         #expect(!connection.capabilities.contains("AUTH=PLAIN"))
         connection.close()
-        server.wait()
+        await server.wait()
         #expect(commands(server) == ["AUTHENTICATE PLAIN"])
     }
 
@@ -80,7 +80,7 @@ struct RobustnessTests {
             return first
         }
         #expect(status == .no)
-        server.wait()
+        await server.wait()
         #expect(server.received.contains("Subject: one"))
         #expect(!server.received.contains { $0.contains("Subject: two") || $0.contains("{") && !$0.contains("APPEND") })
     }
@@ -98,7 +98,7 @@ struct RobustnessTests {
         let elapsed = ContinuousClock.now - start
         #expect(elapsed < .milliseconds(4500), "logout took \(elapsed)")
         #expect(!connection.isActive)
-        server.wait()
+        await server.wait()
         #expect(commands(server).last == "LOGOUT")
     }
 
@@ -117,7 +117,7 @@ struct RobustnessTests {
         connection.close()
         #expect(!connection.isActive)
         held.signal()
-        server.wait()
+        await server.wait()
     }
 
     @Test("a FETCH stream whose consumer is gone does not pause the connection's reading")

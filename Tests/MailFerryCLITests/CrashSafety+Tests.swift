@@ -30,7 +30,7 @@ struct CrashSafetyTests {
             let target = directory.file("out\(attempt)")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["copy", "mbox:\(directory.file("big.mbox"))", "maildir:\(target)", "--quiet"]
+            process.arguments = ["copy", "mbox:\(directory.file("big.mbox"))", "maildir:\(target)", "--quiet", "--no-checkpoint"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

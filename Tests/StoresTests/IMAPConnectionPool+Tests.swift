@@ -34,7 +34,7 @@ struct IMAPConnectionPoolTests {
         try await connection.enable(["UTF8=ACCEPT"])  // what IMAPStore.open still does: a no-op now
         connection.close()
         await pool.release(connection)
-        server.wait()
+        await server.wait()
         #expect(server.received.filter { $0.uppercased().contains("ENABLE") }.count == 1)
     }
 
@@ -43,7 +43,7 @@ struct IMAPConnectionPoolTests {
         let server = try ScriptedServer(script: Self.login)  // then closes, and stops listening
         let pool = pool(server)
         let connection = try await pool.acquire()
-        server.wait()
+        await server.wait()
         await #expect(throws: (any Error).self) { try await pool.replace(connection) }
         await pool.release(connection)
         #expect(await pool.openCount == 0)
@@ -62,7 +62,7 @@ struct IMAPConnectionPoolTests {
         held.signal()
         #expect(await pool.idleCount == 0)
         #expect(await pool.openCount == 0)
-        server.wait()
+        await server.wait()
     }
 
     @Test("releasing the same connection twice counts once")
@@ -79,6 +79,6 @@ struct IMAPConnectionPoolTests {
         again.close()
         await pool.release(again)
         #expect(await pool.openCount == 0)
-        server.wait()
+        await server.wait()
     }
 }
