@@ -3,9 +3,13 @@ import GRDB
 import MailCore
 import Synchronization
 
-/// MailCore's ``CheckpointStore`` over one SQLite database per job (GRDB), in WAL mode with
-/// `synchronous = FULL`: every call has reached the disk when it returns, so a crash right after
-/// cannot lose it.
+/// MailCore's ``CheckpointStore`` over one SQLite database per job (GRDB), in WAL mode.
+///
+/// Every call is in the database when it returns, so a killed process loses nothing. Against a
+/// power cut, `markInFlight` commits with `synchronous = FULL` — it has reached the disk before
+/// the sink is written — and everything else with `NORMAL`: the WAL is written in order, so the
+/// next in-flight commit makes all earlier ones durable, and what a power cut could take (done
+/// marks of the last batches) is resolved against the destination as in-flight work would be.
 ///
 /// Opening is strict: a database that is empty, damaged, written by a newer MailFerry, or made for
 /// another job is refused with an error that says so, and so is a missing database whose job file
@@ -58,7 +62,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         configuration.busyMode = .timeout(10)
         configuration.label = "MailFerry checkpoint"
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
@@ -205,7 +209,7 @@ public final class SQLiteCheckpointStore: CheckpointStore {
     public func markInFlight(_ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID) async throws {
         guard !messages.isEmpty else { return }
         let now = Date().timeIntervalSince1970
-        try await write { db in
+        try await write(durable: true) { db in
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO message (folder_id, source_key, state, position, fingerprint, message_id, size,
@@ -332,11 +336,24 @@ public final class SQLiteCheckpointStore: CheckpointStore {
 
     // MARK: - Helpers
 
-    /// Runs `body` in a write transaction; SQLite errors (a full disk among them) become
-    /// store-scoped errors that stop the run, naming the checkpoint.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body` in a write transaction — `durable`: fsynced before it returns — turning SQLite
+    /// errors (a full disk among them) into store-scoped errors that stop the run, naming the
+    /// checkpoint.
+    private func write<T: Sendable>(
+        durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         do {
-            return try await database.write(body)
+            guard durable else { return try await database.write(body) }
+            return try await database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
         } catch let error as MailError {
             throw error
         } catch let error as DatabaseError {
