@@ -9,7 +9,8 @@
 # Listeners: IMAP 12143 (STARTTLS), IMAPS 12993, POP3 12110 (STLS), POP3S 12995.
 # TLS: a CA and a server certificate (for IP 127.0.0.1 and localhost) are generated on start;
 # tests trust that CA explicitly (and a second, unrelated CA shows that others are refused).
-# Users (passwd-file): alice bob carol dave erin frank; pairs for the checkpoint tests and the
+# Users (passwd-file): alice bob carol dave erin frank grace — suites run in parallel, so a test
+# that resets a user's mail must be the only one using that user; pairs for the checkpoint tests and the
 # soak script (crashsrc/crashdst, cutsrc/cutdst, rerunsrc/rerundst, soaksrc/soakdst); "small",
 # whose server rejects messages over 100 KB; and "quota", whose mailbox holds at most 150 KB.
 # Password "ferry-s3cret-pw". Maildir storage under the base directory.
@@ -21,7 +22,7 @@ ETC="$BASE/etc" RUN="$BASE/run" MAIL="$BASE/mail" LOG="$BASE/log" SSL="$BASE/etc
 CONF="$ETC/dovecot.conf"
 MAILUSER=mailferrytest
 PASSWORD=ferry-s3cret-pw
-USERS="alice bob carol dave erin frank small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst"
+USERS="alice bob carol dave erin frank grace small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst"
 IMAP_PORT=12143 IMAPS_PORT=12993 POP3_PORT=12110 POP3S_PORT=12995
 
 sudo=()

@@ -109,12 +109,12 @@ struct CheckpointIMAPCLITests {
 
     @Test("no password ever reaches the checkpoint or its job file")
     func noSecrets() async throws {
-        try server.reset(user: "erin")
+        try server.reset(user: "grace")
         let directory = try TemporaryDirectory("cli-secrets")
         defer { directory.remove() }
         let checkpoint = directory.file("job.sqlite")
         let result = try await BuiltProducts.run(
-            ["copy", "mbox:\(sampleMbox)", "imaps://erin@\(server.host):\(server.imapsPort)/Secrets", "--ca-file", server.caFile,
+            ["copy", "mbox:\(sampleMbox)", "imaps://grace@\(server.host):\(server.imapsPort)/Secrets", "--ca-file", server.caFile,
              "--checkpoint", checkpoint, "-q"],
             environment: ["MAILFERRY_DEST_PASSWORD": server.password])
         #expect(result.status == 0, "\(result.stderr)")
@@ -122,6 +122,6 @@ struct CheckpointIMAPCLITests {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
             #expect(bytes.range(of: Data(server.password.utf8)) == nil, "the password is in \(file)")
         }
-        #expect(try CheckpointSummary.read(path: checkpoint).destination == "imaps://erin@\(server.host):\(server.imapsPort)/Secrets")
+        #expect(try CheckpointSummary.read(path: checkpoint).destination == "imaps://grace@\(server.host):\(server.imapsPort)/Secrets")
     }
 }

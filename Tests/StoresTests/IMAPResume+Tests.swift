@@ -4,6 +4,7 @@ import Foundation
 import MailCore
 import MailTesting
 import Stores
+import Synchronization
 import Testing
 
 /// One checkpointed copy run, as `mailferry copy` makes it.
@@ -133,10 +134,18 @@ struct IMAPResumeTests {
         try await fill(source, options: options, folders: [("INBOX", 25), ("Archive", 15), ("Sent", 5)], seed: 41)
         let first = try await checkpointedCopy(source, destination, options: options, checkpoint: job)
         #expect(first.totals.copied == 45)
-        let noop = try await checkpointedCopy(source, destination, options: options, checkpoint: job)
+        // The no-op rerun reads the listings only: no destination folder is opened, nothing fetched.
+        let commands = Mutex<[String]>([])
+        var traced = options
+        traced.source.trace = { line in if line.hasPrefix("C: ") { commands.withLock { $0.append("source " + line) } } }
+        traced.destination.trace = { line in if line.hasPrefix("C: ") { commands.withLock { $0.append("destination " + line) } } }
+        let noop = try await checkpointedCopy(source, destination, options: traced, checkpoint: job)
         #expect(noop.nothingToDo)
         #expect(noop.folders.allSatisfy { $0.upToDate })
         #expect(noop.totals.skipped == 45)
+        let sent = commands.withLock { $0 }
+        #expect(sent.contains { $0.contains("STATUS") })
+        #expect(!sent.contains { $0.contains(" SELECT ") || $0.contains(" EXAMINE ") || $0.contains(" FETCH ") || $0.contains(" APPEND ") }, "\(sent)")
 
         try await fill(source, options: options, folders: [("Archive", 3)], seed: 42)
         let incremental = try await checkpointedCopy(source, destination, options: options, checkpoint: job)

@@ -4,6 +4,8 @@
 #                                                folder (what `doveadm import` is run as)
 #   mailferry-mbox.sh tree BIN CORPUS DEST       one `mailferry copy` of a Thunderbird-style tree
 #                                                (Name + Name.sbd/) hard-linked from the corpus files
+# Each copy keeps its checkpoint (MailFerry's default) in the harness's per-tool $STATE directory,
+# which the harness empties before every full run.
 set -euo pipefail
 mode=$1 bin=$2 corpus=$3 dest=$4
 map() {  # mbox file <TAB> folder, from the corpus manifest
@@ -12,8 +14,10 @@ for f, folder in sorted(m["mbox_files"].items()): print(f + "\t" + folder)' "$co
 }
 case "$mode" in
     per-file)
+        n=0
         while IFS=$'\t' read -r file folder; do
-            "$bin" copy "mbox:$corpus/mbox/$file" "maildir:$dest" --to-folder "$folder" --quiet > /dev/null
+            n=$((n + 1))
+            "$bin" copy "mbox:$corpus/mbox/$file" "maildir:$dest" --to-folder "$folder" --checkpoint "$STATE/checkpoint-$n.sqlite" --quiet > /dev/null
         done < <(map) ;;
     tree)
         tree="$corpus/mbox-tree"
@@ -26,6 +30,6 @@ case "$mode" in
             done < <(map)
             mv "$tree.tmp" "$tree"
         fi
-        "$bin" copy "mbox:$tree" "maildir:$dest" --quiet > /dev/null ;;
+        "$bin" copy "mbox:$tree" "maildir:$dest" --checkpoint "$STATE/checkpoint.sqlite" --quiet > /dev/null ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac

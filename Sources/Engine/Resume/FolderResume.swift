@@ -125,6 +125,21 @@ final class FolderResume {
         }
     }
 
+    /// Whether the folder can be passed over without even opening the destination folder: the
+    /// source listing and the destination listing (`destination`, when the sink lists a validity)
+    /// both show the state the last complete run recorded, nothing is in flight or retryable, and,
+    /// with `syncFlags`, the source's flag token (HIGHESTMODSEQ) has not moved either.
+    func isUnchanged(destination: FolderInfo?, syncFlags: Bool) -> Bool {
+        guard folder.inFlight.isEmpty, let recorded = folder.state.destinationValidity,
+            let listed = destination?.validity, recorded == listed,
+            let validity = source.validity, validity == folder.state.sourceValidity
+        else { return false }
+        if syncFlags {
+            guard let token = source.flagToken, token == folder.state.flagToken else { return false }
+        }
+        return isUpToDate
+    }
+
     /// Nothing to copy: the source is as it was at the end of the last complete run, nothing is
     /// in flight or waiting for a retry, and neither folder was replaced.
     var isUpToDate: Bool {

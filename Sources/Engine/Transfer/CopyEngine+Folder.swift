@@ -14,7 +14,8 @@ extension CopyEngine {
     /// and reads only what they did not copy. Message and folder failures are listed; a store
     /// failure sets `stoppedBy`, with this folder's partial counts kept.
     func copyFolder(
-        _ entry: CopyPlan.Entry, index: Int, count: Int, progress: RunProgress, budget: FolderBudget
+        _ entry: CopyPlan.Entry, destination: FolderInfo?, index: Int, count: Int, progress: RunProgress,
+        budget: FolderBudget
     ) async -> FolderOutcome {
         var outcome = FolderOutcome(entry)
         var resume: FolderResume?
@@ -27,6 +28,15 @@ extension CopyEngine {
                 outcome.record(error, folder: entry.source.path)
                 return outcome
             }
+        }
+        // A rerun with nothing new: both listings match the checkpoint, so the destination folder
+        // is not even opened (for IMAP, the STATUS of the listing is all it costs).
+        if let resume, resume.isUnchanged(destination: destination, syncFlags: options.resume.syncFlags) {
+            outcome.report.destinationLocation = destination?.location
+            outcome.report.upToDate = true
+            outcome.report.skipped = resume.doneMessages.count
+            outcome.notes += permanentFailureNote(entry, resume)
+            return outcome
         }
         let writer: any FolderWriter
         do {
@@ -64,12 +74,7 @@ extension CopyEngine {
         if let resume {
             outcome.notes += resume.notes.map { "\(entry.source.path.displayName): \($0)" }
             outcome.report.deduplicated += resume.deduplicated
-            let permanent = resume.permanentFailures
-            if permanent > 0 && !options.resume.retryFailed {
-                outcome.notes.append(
-                    "\(entry.source.path.displayName): \(permanent) message(s) failed for good in earlier runs and were not "
-                        + "tried again (`mailferry status` lists them; --retry-failed retries them)")
-            }
+            outcome.notes += permanentFailureNote(entry, resume)
             if outcome.stoppedBy == nil {
                 do {
                     try await resume.finish(complete: complete && outcome.report.error == nil, flagsSynchronised: flagToken)
@@ -85,6 +90,15 @@ extension CopyEngine {
             if outcome.report.error == nil { outcome.record(error, folder: entry.destination) }
         }
         return outcome
+    }
+
+    private func permanentFailureNote(_ entry: CopyPlan.Entry, _ resume: FolderResume) -> [String] {
+        let permanent = resume.permanentFailures
+        guard permanent > 0, !options.resume.retryFailed else { return [] }
+        return [
+            "\(entry.source.path.displayName): \(permanent) message(s) failed for good in earlier runs and were not "
+                + "tried again (`mailferry status` lists them; --retry-failed retries them)"
+        ]
     }
 
     /// The copy loop proper: read (only what the checkpoint does not have), decide per message,

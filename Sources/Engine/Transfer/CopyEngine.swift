@@ -65,11 +65,13 @@ public struct CopyEngine: Sendable {
                         .folderStarted(
                             index: index, count: plan.entries.count, source: entry.source.path.displayName,
                             destination: entry.destination.displayName))
+                    let destination = existing.first { $0.path.components == entry.destination.components }
                     group.addTask {
                         let outcome = options.dryRun
                             ? await planFolder(entry)
                             : await copyFolder(
-                                entry, index: index, count: plan.entries.count, progress: progress, budget: budget)
+                                entry, destination: destination, index: index, count: plan.entries.count,
+                                progress: progress, budget: budget)
                         return (index, outcome)
                     }
                 }

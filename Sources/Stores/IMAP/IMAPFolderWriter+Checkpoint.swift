@@ -21,6 +21,7 @@ extension IMAPFolderWriter {
         guard !messages.isEmpty else { return [:] }
         do {
             try await select()
+            try await settle()
             return try await find(messages).mapValues { "\(uidValidity):\($0)" }
         } catch let error as IMAPError {
             throw IMAPStore.mailError(error, scope: .folder, folder: folder)

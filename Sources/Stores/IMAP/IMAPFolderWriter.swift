@@ -78,6 +78,19 @@ final class IMAPFolderWriter: FolderWriter {
         }
     }
 
+    /// The server may still be committing what a dropped connection (or a killed run) sent: its
+    /// session for that connection can outlive ours. Waits until the folder has not grown for
+    /// half a second (at most about 5 s) so that a search for those messages sees them.
+    func settle() async throws {
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(500))
+            let before = exists
+            let result = try await connection.execute(.noop)
+            for case .exists(let count) in result.untagged { exists = count }
+            if exists == before { return }
+        }
+    }
+
     /// The IMAP flags to send for `flags`, and those PERMANENTFLAGS does not allow.
     func imapFlags(_ flags: FlagSet) -> ([String], FlagSet) {
         var sent: [String] = []
@@ -243,6 +256,7 @@ final class IMAPFolderWriter: FolderWriter {
         try await select()
         let remaining = uploads.filter { outcomes[$0.index] == nil }
         guard validity != 0, uidValidity == validity, !remaining.isEmpty else { return remaining }
+        try await settle()
         let found = try await find(remaining.map { PendingMessage(record: $0.record, position: start) })
         for upload in remaining {
             if let uid = found[upload.record.key] {
