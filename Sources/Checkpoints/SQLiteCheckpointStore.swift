@@ -191,6 +191,47 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         }
     }
 
+    public func overview(source: FolderPath, destination: FolderPath) async throws -> FolderOverview? {
+        let sourceText = Self.encode(source)
+        let destinationText = Self.encode(destination)
+        do {
+            return try await database.read { db -> FolderOverview? in
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM folder WHERE source_path = ? AND destination_path = ?",
+                    arguments: [sourceText, destinationText])
+                else { return nil }
+                let id: Int64 = row["id"]
+                var overview = FolderOverview(
+                    state: Self.state(from: row), done: 0, inFlight: 0, retryableFailures: 0, permanentFailures: 0)
+                // The state index answers these without reading the rows.
+                for count in try Row.fetchAll(
+                    db, sql: "SELECT state, COUNT(*) AS n FROM message WHERE folder_id = ? GROUP BY state", arguments: [id])
+                {
+                    switch count["state"] as String {
+                    case "done": overview.done = count["n"]
+                    case "in-flight": overview.inFlight = count["n"]
+                    default: break
+                    }
+                }
+                for count in try Row.fetchAll(
+                    db, sql: "SELECT retry, COUNT(*) AS n FROM message WHERE folder_id = ? AND state = 'failed' GROUP BY retry",
+                    arguments: [id])
+                {
+                    if MailError.Retry(rawValue: count["retry"] ?? "") ?? .never == .never {
+                        overview.permanentFailures += count["n"] as Int
+                    } else {
+                        overview.retryableFailures += count["n"] as Int
+                    }
+                }
+                return overview
+            }
+        } catch let error as DatabaseError {
+            throw MailError(
+                .checkpoint, scope: .store, retry: .never,
+                "cannot read the checkpoint: \(error.message ?? "\(error.resultCode)")", path: location)
+        }
+    }
+
     public func updateFolder(_ state: FolderState, folder: FolderCheckpoint.ID) async throws {
         try await write { db in
             try db.execute(
@@ -234,6 +275,13 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         let now = Date().timeIntervalSince1970
         let highest = messages.compactMap(\.record.key.ordinal).max()
         try await write { db in
+            // Usually the row is there, in flight, with the same record: only its state changes.
+            let promote = try db.cachedStatement(
+                sql: """
+                    UPDATE message SET state = 'done', destination_ref = ?, position = NULL, failure = NULL,
+                        failure_code = NULL, retry = NULL, updated_at = ?
+                    WHERE folder_id = ? AND source_key = ? AND state = 'in-flight' AND fingerprint = ?
+                    """)
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO message (folder_id, source_key, state, destination_ref, fingerprint, message_id, size,
@@ -247,8 +295,11 @@ public final class SQLiteCheckpointStore: CheckpointStore {
                     """)
             for message in messages {
                 let record = message.record
+                let fingerprint = record.fingerprint.hex
+                try promote.execute(arguments: [message.reference, now, folder, record.key.value, fingerprint])
+                guard db.changesCount == 0 else { continue }
                 try statement.execute(arguments: [
-                    folder, record.key.value, message.reference, record.fingerprint.hex, record.messageID, record.size,
+                    folder, record.key.value, message.reference, fingerprint, record.messageID, record.size,
                     record.internalDate?.timeIntervalSince1970, record.flags.description, now,
                 ])
             }

@@ -50,6 +50,10 @@ struct SQLiteCheckpointStoreTests {
         #expect(again.state.contentToken == "7/4/3")
         #expect(again.state.lastMessageCount == 3)
         #expect(again.state.highestOrdinal == 1)
+        let overview = try await reopened.overview(source: .inbox, destination: FolderPath(["Archive", "2024"])!)
+        #expect(overview == FolderOverview(state: again.state, done: 1, inFlight: 1, retryableFailures: 0, permanentFailures: 1))
+        let never = try await reopened.overview(source: FolderPath(["Other"])!, destination: FolderPath(["Other"])!)
+        #expect(never == nil)
         await reopened.close()
 
         let summary = try CheckpointSummary.read(path: path)

@@ -125,19 +125,22 @@ final class FolderResume {
         }
     }
 
-    /// Whether the folder can be passed over without even opening the destination folder: the
-    /// source listing and the destination listing (`destination`, when the sink lists a validity)
-    /// both show the state the last complete run recorded, nothing is in flight or retryable, and,
-    /// with `syncFlags`, the source's flag token (HIGHESTMODSEQ) has not moved either.
-    func isUnchanged(destination: FolderInfo?, syncFlags: Bool) -> Bool {
-        guard folder.inFlight.isEmpty, let recorded = folder.state.destinationValidity,
-            let listed = destination?.validity, recorded == listed,
-            let validity = source.validity, validity == folder.state.sourceValidity
+    /// Whether a folder can be passed over without loading its rows or opening the destination
+    /// folder: the source listing and the destination listing (`destination`, when the sink
+    /// lists a validity) both show what the last complete run recorded, nothing is in flight or
+    /// retryable, and, with `--sync-flags`, the source's flag token (HIGHESTMODSEQ) has not moved.
+    static func isUnchanged(
+        _ overview: FolderOverview, source: FolderInfo, destination: FolderInfo?, options: ResumeOptions
+    ) -> Bool {
+        guard !options.retryFailed, overview.inFlight == 0, overview.retryableFailures == 0,
+            let recorded = overview.state.destinationValidity, recorded == destination?.validity,
+            let validity = source.validity, validity == overview.state.sourceValidity,
+            let token = source.contentToken, token == overview.state.contentToken
         else { return false }
-        if syncFlags {
-            guard let token = source.flagToken, token == folder.state.flagToken else { return false }
+        if options.syncFlags {
+            guard let flags = source.flagToken, flags == overview.state.flagToken else { return false }
         }
-        return isUpToDate
+        return true
     }
 
     /// Nothing to copy: the source is as it was at the end of the last complete run, nothing is

@@ -18,6 +18,21 @@ extension CopyEngine {
         budget: FolderBudget
     ) async -> FolderOutcome {
         var outcome = FolderOutcome(entry)
+        // A rerun with nothing new: both listings match the checkpoint, so neither the folder's
+        // rows are loaded nor the destination folder opened (for IMAP, the listing's STATUS is
+        // all it costs). Any doubt, including an unreadable overview, takes the full path.
+        if let checkpoint,
+            let overview = try? await checkpoint.overview(source: entry.source.path, destination: entry.destination),
+            FolderResume.isUnchanged(overview, source: entry.source, destination: destination, options: options.resume)
+        {
+            outcome.report.destinationLocation = destination?.location
+            outcome.report.upToDate = true
+            outcome.report.skipped = overview.done
+            if overview.permanentFailures > 0 {
+                outcome.notes.append(permanentFailureNote(entry, count: overview.permanentFailures))
+            }
+            return outcome
+        }
         var resume: FolderResume?
         if let checkpoint {
             do {
@@ -28,15 +43,6 @@ extension CopyEngine {
                 outcome.record(error, folder: entry.source.path)
                 return outcome
             }
-        }
-        // A rerun with nothing new: both listings match the checkpoint, so the destination folder
-        // is not even opened (for IMAP, the STATUS of the listing is all it costs).
-        if let resume, resume.isUnchanged(destination: destination, syncFlags: options.resume.syncFlags) {
-            outcome.report.destinationLocation = destination?.location
-            outcome.report.upToDate = true
-            outcome.report.skipped = resume.doneMessages.count
-            outcome.notes += permanentFailureNote(entry, resume)
-            return outcome
         }
         let writer: any FolderWriter
         do {
@@ -74,7 +80,9 @@ extension CopyEngine {
         if let resume {
             outcome.notes += resume.notes.map { "\(entry.source.path.displayName): \($0)" }
             outcome.report.deduplicated += resume.deduplicated
-            outcome.notes += permanentFailureNote(entry, resume)
+            if resume.permanentFailures > 0 && !options.resume.retryFailed {
+                outcome.notes.append(permanentFailureNote(entry, count: resume.permanentFailures))
+            }
             if outcome.stoppedBy == nil {
                 do {
                     try await resume.finish(complete: complete && outcome.report.error == nil, flagsSynchronised: flagToken)
@@ -92,13 +100,9 @@ extension CopyEngine {
         return outcome
     }
 
-    private func permanentFailureNote(_ entry: CopyPlan.Entry, _ resume: FolderResume) -> [String] {
-        let permanent = resume.permanentFailures
-        guard permanent > 0, !options.resume.retryFailed else { return [] }
-        return [
-            "\(entry.source.path.displayName): \(permanent) message(s) failed for good in earlier runs and were not "
-                + "tried again (`mailferry status` lists them; --retry-failed retries them)"
-        ]
+    private func permanentFailureNote(_ entry: CopyPlan.Entry, count: Int) -> String {
+        "\(entry.source.path.displayName): \(count) message(s) failed for good in earlier runs and were not "
+            + "tried again (`mailferry status` lists them; --retry-failed retries them)"
     }
 
     /// The copy loop proper: read (only what the checkpoint does not have), decide per message,

@@ -14,6 +14,9 @@ public protocol CheckpointStore: Sendable {
     func beginRun(at date: Date) async throws
     /// The state of one folder pair, created empty on first use.
     func folder(source: FolderPath, destination: FolderPath) async throws -> FolderCheckpoint
+    /// Counts and folder state of a folder pair, without its message rows: enough to see that a
+    /// rerun has nothing to do. `nil` when the pair was never copied.
+    func overview(source: FolderPath, destination: FolderPath) async throws -> FolderOverview?
     /// Marks messages as being written, with where the sink said new messages would appear.
     func markInFlight(_ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID) async throws
     /// Marks messages as stored (replacing any earlier row with the same key).

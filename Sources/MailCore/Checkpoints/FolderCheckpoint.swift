@@ -25,6 +25,25 @@ public struct FolderCheckpoint: Sendable {
     }
 }
 
+/// A folder pair's state and message counts, read without loading its message rows.
+public struct FolderOverview: Sendable, Hashable {
+    public var state: FolderState
+    public var done: Int
+    public var inFlight: Int
+    /// Failures worth trying again (retry `now` or `later`).
+    public var retryableFailures: Int
+    /// Failures that will fail again (retry `never`); only `--retry-failed` tries them.
+    public var permanentFailures: Int
+
+    public init(state: FolderState, done: Int, inFlight: Int, retryableFailures: Int, permanentFailures: Int) {
+        self.state = state
+        self.done = done
+        self.inFlight = inFlight
+        self.retryableFailures = retryableFailures
+        self.permanentFailures = permanentFailures
+    }
+}
+
 /// Folder-level state: enough to tell, without reading the folder, that nothing changed.
 public struct FolderState: Sendable, Hashable {
     /// The source folder's identity (IMAP UIDVALIDITY); a change invalidates its keys.
