@@ -75,6 +75,16 @@ public enum BuiltProducts {
         return (process.terminationStatus, outData.text(), errData.text())
     }
 
+    /// Waits for `process` to exit on a thread of its own, not on the cooperative pool.
+    public static func waitForExit(_ process: Process) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
     /// Drains a pipe on a background thread.
     final class ReadAll: @unchecked Sendable {
         // @unchecked: `data` is written by the reader thread before `done` is signalled and read after.

@@ -95,7 +95,9 @@ struct ProtocolEdgeCaseTests {
         config.secret = .oauth2Token({ "token-123" })
         config.allowPlaintextAuthentication = true
         let task = Task { try await IMAPConnection.connect(config) }
-        try await Task.sleep(for: .milliseconds(500))
+        // Wait (bounded) until the client has answered the challenge, then give up the connect.
+        for _ in 0..<500 where server.received.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         _ = try? await task.value
         await server.wait()

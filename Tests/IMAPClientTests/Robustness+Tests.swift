@@ -96,7 +96,8 @@ struct RobustnessTests {
         let start = ContinuousClock.now
         await connection.logout()
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .milliseconds(4500), "logout took \(elapsed)")
+        // The response timeout is 30 s; the logout's own bound is 3 s. Allow for a loaded machine.
+        #expect(elapsed < .seconds(10), "logout took \(elapsed)")
         #expect(!connection.isActive)
         await server.wait()
         #expect(commands(server).last == "LOGOUT")

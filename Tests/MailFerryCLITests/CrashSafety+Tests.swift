@@ -9,7 +9,7 @@ struct CrashSafetyTests {
     /// Kills `mailferry copy` with SIGKILL at different moments of delivering large messages and
     /// checks that every file in cur/ and new/ is a complete message; partial data may only be in tmp/.
     @Test("a writer killed mid-delivery leaves nothing partial outside tmp/")
-    func killMidDelivery() throws {
+    func killMidDelivery() async throws {
         let directory = try TemporaryDirectory("crash")
         defer { directory.remove() }
         // Large messages (written in many chunks) make a kill during a write likely.
@@ -34,9 +34,9 @@ struct CrashSafetyTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(useconds_t(delay * 1_000_000))
+            try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await BuiltProducts.waitForExit(process)
             guard FileManager.default.fileExists(atPath: "\(target)/cur") else { continue }
             var complete = 0
             for subdirectory in ["cur", "new"] {
