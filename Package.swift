@@ -74,7 +74,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI"], swiftSettings: swiftSettings),
+        // Process-wide settings the executable applies at start (glibc malloc arenas).
+        .target(name: "CProcessTuning"),
+        .executableTarget(name: "mailferry", dependencies: ["MailFerryCLI", "CProcessTuning"], swiftSettings: swiftSettings),
         // libFuzzer target for the IMAP response parser (scripts/fuzz.sh); a corpus replayer otherwise.
         .executableTarget(
             name: "IMAPResponseFuzzer",
