@@ -33,6 +33,6 @@ public enum CheckpointLocation {
         func modified(_ path: String) -> Date {
             ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
         }
-        return paths.sorted { modified($0) > modified($1) }
+        return paths.map { ($0, modified($0)) }.sorted { $0.1 > $1.1 }.map(\.0)
     }
 }

@@ -90,9 +90,8 @@ public struct CheckpointSummary: Sendable, Codable {
                     let failed: Int = row["failed"]
                     let count: Int? = row["last_message_count"]
                     return Folder(
-                        source: SQLiteCheckpointStore.decodePath(row["source_path"])?.displayName ?? row["source_path"],
-                        destination: SQLiteCheckpointStore.decodePath(row["destination_path"])?.displayName
-                            ?? row["destination_path"],
+                        source: SQLiteCheckpointStore.displayName(ofStoredPath: row["source_path"]),
+                        destination: SQLiteCheckpointStore.displayName(ofStoredPath: row["destination_path"]),
                         done: done, failed: failed, inFlight: row["in_flight"], sourceMessages: count,
                         remaining: count.map { max(0, $0 - done - failed) }, sourceValidity: row["source_validity"],
                         destinationValidity: row["destination_validity"], highestOrdinal: row["highest_ordinal"],
@@ -108,7 +107,7 @@ public struct CheckpointSummary: Sendable, Codable {
                         """
                 ).map { row in
                     Failure(
-                        folder: SQLiteCheckpointStore.decodePath(row["source_path"])?.displayName ?? row["source_path"],
+                        folder: SQLiteCheckpointStore.displayName(ofStoredPath: row["source_path"]),
                         key: row["source_key"], messageID: row["message_id"], reason: row["failure"] ?? "",
                         code: row["failure_code"], retry: row["retry"], attempts: row["attempts"],
                         updated: Date(timeIntervalSince1970: row["updated_at"]))

@@ -34,7 +34,7 @@ final class JobFile: Sendable {
         guard fd >= 0 else {
             throw MailError(
                 .checkpoint, scope: .store, retry: .never,
-                "cannot open the checkpoint's job file: \(String(cString: strerror(errno)))", path: path, errno: errno)
+                "cannot open the checkpoint's job file: \(SystemError.text(errno))", path: path, errno: errno)
         }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
@@ -47,7 +47,7 @@ final class JobFile: Sendable {
             }
             throw MailError(
                 .checkpoint, scope: .store, retry: .never,
-                "cannot lock the checkpoint's job file: \(String(cString: strerror(code)))", path: path, errno: code)
+                "cannot lock the checkpoint's job file: \(SystemError.text(code))", path: path, errno: code)
         }
         descriptor = Mutex(fd)
     }
@@ -71,7 +71,7 @@ final class JobFile: Sendable {
         else {
             throw MailError(
                 .checkpoint, scope: .store, retry: .later,
-                "cannot write the checkpoint's job file: \(String(cString: strerror(errno)))", path: path, errno: errno)
+                "cannot write the checkpoint's job file: \(SystemError.text(errno))", path: path, errno: errno)
         }
     }
 

@@ -423,6 +423,11 @@ public final class SQLiteCheckpointStore: CheckpointStore {
         (try? JSONDecoder().decode([String].self, from: Data(text.utf8))).flatMap { FolderPath($0) }
     }
 
+    /// A stored folder path as people read it (the stored text itself if it does not decode).
+    static func displayName(ofStoredPath text: String) -> String {
+        decodePath(text)?.displayName ?? text
+    }
+
     static func flags(_ text: String) -> FlagSet {
         FlagSet(text.split(separator: " ").compactMap { Flag(imap: String($0)) })
     }

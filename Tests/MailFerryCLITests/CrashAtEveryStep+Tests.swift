@@ -55,19 +55,8 @@ enum CrashHarness {
 
     /// 5 folders of 10 generated messages each (no NUL bytes, which IMAP cannot carry).
     static func writeSource(into sink: any MessageSink, seed: UInt64) async throws {
-        var generator = MessageGenerator(seed: seed)
-        for name in ["INBOX", "Archive", "Sent", "Lists/Swift", "Lists/Dovecot"] {
-            let folder = FolderPath(parsing: name, delimiter: "/")!
-            let writer = try await sink.openFolder(folder, subscribe: true)
-            let envelopes = (0..<10).map { index in
-                let sample = generator.next()
-                return MessageEnvelope(
-                    bytes: sample.bytes.filter { $0 != 0 }, folder: folder, key: SourceKey("\(index)"), flags: sample.flags,
-                    internalDate: sample.internalDate)
-            }
-            _ = try await writer.store(envelopes)
-            try await writer.close()
-        }
+        let folders = ["INBOX", "Archive", "Sent", "Lists/Swift", "Lists/Dovecot"].map { ($0, 10) }
+        try await storeGeneratedMessages(into: sink, folders: folders, seed: seed)
         try await sink.close()
     }
 }

@@ -43,19 +43,7 @@ func verify(_ from: StoreEndpoint, _ to: StoreEndpoint, options: StoreOptions) a
 /// Writes `count` generated messages into each folder of a store.
 func fill(_ endpoint: StoreEndpoint, options: StoreOptions, folders: [(String, Int)], seed: UInt64) async throws {
     let sink = try await StoreFactory.openSink(endpoint, options: options)
-    var generator = MessageGenerator(seed: seed)
-    for (name, count) in folders {
-        let folder = FolderPath(parsing: name, delimiter: "/")!
-        let writer = try await sink.openFolder(folder, subscribe: true)
-        let envelopes = (0..<count).map { index in
-            let sample = generator.next()
-            return MessageEnvelope(
-                bytes: sample.bytes.filter { $0 != 0 }, folder: folder, key: SourceKey("\(index)"), flags: sample.flags,
-                internalDate: sample.internalDate)
-        }
-        _ = try await writer.store(envelopes)
-        try await writer.close()
-    }
+    try await storeGeneratedMessages(into: sink, folders: folders, seed: seed)
     try await sink.close()
 }
 

@@ -28,22 +28,10 @@ func imap(_ server: TestServer, _ user: String, folder: String? = nil, starttls:
 /// Writes generated messages into folders of a new Maildir (an empty list makes an empty folder).
 func makeMaildir(_ path: String, folders: [(String, Int)], seed: UInt64) async throws -> [String: [Kept]] {
     let sink = try await StoreFactory.openSink(.maildir(path: path))
-    var generator = MessageGenerator(seed: seed)
-    var expected: [String: [Kept]] = [:]
-    for (name, count) in folders {
-        let folder = FolderPath(parsing: name, delimiter: "/")!
-        let writer = try await sink.openFolder(folder, subscribe: true)
-        var envelopes: [MessageEnvelope] = []
-        for index in 0..<count {
-            let sample = generator.next()
-            let bytes = sample.bytes.filter { $0 != 0 }  // IMAP cannot carry NUL without BINARY
-            envelopes.append(MessageEnvelope(bytes: bytes, folder: folder, key: SourceKey("\(index)"), flags: sample.flags, internalDate: sample.internalDate))
-        }
-        _ = try await writer.store(envelopes)
-        try await writer.close()
-        expected[folder.displayName] = envelopes.map { Kept(fingerprint: $0.fingerprint, flags: $0.flags, internalDate: $0.internalDate) }
+    let stored = try await storeGeneratedMessages(into: sink, folders: folders, seed: seed)
+    return stored.mapValues { envelopes in
+        envelopes.map { Kept(fingerprint: $0.fingerprint, flags: $0.flags, internalDate: $0.internalDate) }
     }
-    return expected
 }
 
 @Suite("IMAP store against the test Dovecot", .enabled(if: TestServer.isAvailable, TestServer.skipReason), .serialized)

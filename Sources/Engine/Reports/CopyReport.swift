@@ -2,7 +2,7 @@ import Foundation
 import MailCore
 
 /// What a copy run did, for people (``text``) and for programs (JSON via `Codable`).
-public struct CopyReport: Sendable, Codable {
+public struct CopyReport: Sendable, Codable, PrintableReport {
     /// How the run ended, from best to worst; the CLI turns it into an exit code.
     public enum Outcome: String, Sendable, Codable {
         /// Every selected message was copied (or, in a dry run, planned).
@@ -126,14 +126,6 @@ public struct CopyReport: Sendable, Codable {
         self.destination = destination
         self.dryRun = dryRun
         self.startedAt = startedAt
-    }
-
-    /// The report as pretty-printed JSON with ISO 8601 dates.
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// Nothing was copied, failed or updated, and no folder failed: the destination was up to date.

@@ -30,7 +30,6 @@ final class FolderResume {
     private(set) var deduplicated = 0
     private(set) var inFlightFound = 0
     private(set) var inFlightResent = 0
-    private(set) var rekeyed = 0
     private(set) var notes: [String] = []
 
     /// What to do with one message the source yielded.
@@ -74,7 +73,7 @@ final class FolderResume {
 
     /// Compares validities, resolves in-flight messages against the destination, and prepares
     /// identity matching. Call once, with the folder's writer open.
-    func prepare(writer: any FolderWriter, dedup: Bool) async throws {
+    func prepare(writer: any FolderWriter) async throws {
         state.sourceValidity = source.validity
         let destinationValidity = writer.validity
         if let before = folder.state.sourceValidity, let now = source.validity, before != now {
@@ -120,7 +119,7 @@ final class FolderResume {
                 "\(pending.count) message(s) were being written when the last run stopped: \(done.count) found in the "
                     + "destination, \(missing.count) to send again")
         }
-        if dedup || destinationReplaced {
+        if options.dedup || destinationReplaced {
             identities = IdentityIndex(try await writer.existingMessages())
         }
     }
@@ -195,7 +194,6 @@ final class FolderResume {
             if old != key {
                 pendingRekeys.append((old: old, new: key))
                 if let summary = folder.done.removeValue(forKey: old) { folder.done[key] = summary }
-                rekeyed += 1
             }
             seenKeys.insert(key)
             return .alreadyCopied

@@ -57,7 +57,7 @@ extension CopyEngine {
         var flagToken: String?
         do {
             if let resume {
-                try await resume.prepare(writer: writer, dedup: options.resume.dedup)
+                try await resume.prepare(writer: writer)
                 outcome.report.inFlightFound = resume.inFlightFound
             } else if options.resume.dedup {
                 identities = IdentityIndex(try await writer.existingMessages())

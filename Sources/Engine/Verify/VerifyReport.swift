@@ -4,7 +4,7 @@ import MailCore
 /// What `mailferry verify` found, per destination folder: the messages missing from the
 /// destination, those it holds more often than the source, those only it holds, and messages
 /// whose flags, keywords or arrival dates differ — as text (``text``) and JSON.
-public struct VerifyReport: Sendable, Codable {
+public struct VerifyReport: Sendable, Codable, PrintableReport {
     /// A message as the report names it.
     public struct Message: Sendable, Codable, Hashable {
         public var folder: String
@@ -68,13 +68,6 @@ public struct VerifyReport: Sendable, Codable {
 
     public var matches: Bool { stoppedBy == nil && folders.allSatisfy { $0.matches(exact: exact) } }
 
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
     public var text: String {
         var lines = ["Verify: \(source) → \(destination)", "Compared: \(compared.joined(separator: ", "))"]
         for folder in folders {
@@ -104,8 +97,8 @@ public struct VerifyReport: Sendable, Codable {
             }
             for difference in folder.dateDifferences.prefix(20) {
                 lines.append(
-                    "      date: \(Self.describe(difference.source)) arrived \(difference.sourceDate.map(Self.format) ?? "?"), "
-                        + "the destination says \(difference.destinationDate.map(Self.format) ?? "?")")
+                    "      date: \(Self.describe(difference.source)) arrived \(difference.sourceDate.map(ReportFormat.date) ?? "?"), "
+                        + "the destination says \(difference.destinationDate.map(ReportFormat.date) ?? "?")")
             }
         }
         lines += notes.map { "Note: \($0)" }
@@ -122,9 +115,4 @@ public struct VerifyReport: Sendable, Codable {
         "\(message.folder) \(message.key)" + (message.messageID.map { " \($0)" } ?? "")
     }
 
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
 }

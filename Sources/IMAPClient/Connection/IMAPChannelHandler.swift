@@ -82,8 +82,6 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    var isFailed: Bool { failure != nil }
-
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

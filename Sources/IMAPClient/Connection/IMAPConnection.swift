@@ -377,13 +377,7 @@ public final class IMAPConnection: Sendable {
             self.flags = flags
             self.internalDate = internalDate
             self.data = data
-            var size = 0
-            var previous: UInt8?
-            try data.forEachChunk { chunk in
-                size += LineEndings.crlfSize(of: chunk, previousByte: previous)
-                previous = chunk.last ?? previous
-            }
-            self.size = size
+            self.size = try data.crlfSize()
         }
     }
 

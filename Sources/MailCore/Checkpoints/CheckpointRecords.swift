@@ -62,6 +62,22 @@ public struct PendingMessage: Sendable, Hashable {
         self.record = record
         self.position = position
     }
+
+    /// Pairs each message with a stored copy of the same content — each copy claimed once, in
+    /// the order given — and returns the copies' references by source key.
+    public static func match(
+        _ messages: [PendingMessage], stored: [(fingerprint: Fingerprint, reference: String)]
+    ) -> [SourceKey: String] {
+        var byFingerprint: [Fingerprint: [String]] = [:]
+        for copy in stored { byFingerprint[copy.fingerprint, default: []].append(copy.reference) }
+        var found: [SourceKey: String] = [:]
+        for message in messages {
+            guard var references = byFingerprint[message.record.fingerprint], !references.isEmpty else { continue }
+            found[message.record.key] = references.removeFirst()
+            byFingerprint[message.record.fingerprint] = references
+        }
+        return found
+    }
 }
 
 /// A message that could not be copied.

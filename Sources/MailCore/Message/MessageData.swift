@@ -28,12 +28,6 @@ public struct MessageData: Sendable {
         }
     }
 
-    /// Bytes held in memory by this value (0 for file-backed data).
-    public var residentCount: Int {
-        if case .memory(let bytes) = storage { return bytes.count }
-        return 0
-    }
-
     /// Bytes this value holds on MailFerry's behalf — in memory, or in a temporary spool file —
     /// as opposed to bytes still in the source's own file: what back-pressure budgets count, so
     /// that a fast source cannot spool a whole folder to disk ahead of a slow sink.

@@ -171,7 +171,7 @@ struct PlannedSink: MessageSink {
 
 /// Writes a report as text or JSON, and optionally to a file.
 enum ReportOutput {
-    static func emit(_ report: CopyReport, json: Bool, file: String?) throws {
+    static func emit(_ report: some PrintableReport, json: Bool, file: String?) throws {
         if json {
             print(try report.json())
         } else {

@@ -73,7 +73,7 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitStatus.checkpointRefused.exitCode
         }
         if json {
-            print(try Self.encode(summary))
+            print(try ReportFormat.json(summary))
         } else {
             print(Self.text(summary))
         }
@@ -90,7 +90,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         if json {
-            print(try Self.encode(summaries))
+            print(try ReportFormat.json(summaries))
             return
         }
         if summaries.isEmpty && problems.isEmpty {
@@ -99,30 +99,17 @@ struct StatusCommand: AsyncParsableCommand {
         for summary in summaries {
             let done = summary.folders.reduce(0) { $0 + $1.done }
             let failed = summary.folders.reduce(0) { $0 + $1.failed }
-            let last = summary.runs.first.map { "last run \(Self.date($0.started)), \($0.outcome ?? "interrupted")" } ?? "never run"
+            let last = summary.runs.first.map { "last run \(ReportFormat.date($0.started)), \($0.outcome ?? "interrupted")" } ?? "never run"
             print("\(summary.jobID)  \(summary.source) → \(summary.destination)")
             print("                  \(done) copied, \(failed) failed; \(last)")
         }
         for problem in problems { Terminal.standardError("mailferry: \(problem)") }
     }
 
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func date(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
-
     static func text(_ summary: CheckpointSummary) -> String {
         var lines = ["Job \(summary.jobID): \(summary.source) → \(summary.destination)", "Checkpoint: \(summary.path)"]
         if let run = summary.runs.first {
-            var line = "Last run: \(date(run.started))"
+            var line = "Last run: \(ReportFormat.date(run.started))"
             if let finished = run.finished {
                 line += ", \(run.outcome ?? "finished") after \(String(format: "%.1f", finished.timeIntervalSince(run.started))) s"
                 line += " (\(run.copied ?? 0) copied, \(run.failed ?? 0) failed, \(run.skipped ?? 0) copied before)"

@@ -82,14 +82,7 @@ struct VerifyCommand: AsyncParsableCommand {
         display.finish()
         await sourceStore.close()
         await destinationStore.close()
-        print(json ? try result.json() : result.text)
-        if let report {
-            do {
-                try Data((try result.json() + "\n").utf8).write(to: URL(fileURLWithPath: report))
-            } catch {
-                Terminal.standardError("mailferry: cannot write the report to \(report): \(error.localizedDescription)")
-            }
-        }
+        try ReportOutput.emit(result, json: json, file: report)
         if result.stoppedBy != nil { throw ExitStatus.storeFailure.exitCode }
         throw (result.matches ? ExitStatus.success : ExitStatus.partial).exitCode
     }

@@ -90,6 +90,27 @@ enum POSIX {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// What a checkpoint compares to tell a file or directory apart from its replacement, and
+    /// a changed one from an unchanged one.
+    struct FileStatus {
+        /// `device:inode`: changes when the file is deleted and created again.
+        var identity: String
+        var size: Int64
+        /// Modification time in nanoseconds.
+        var modified: Int64
+    }
+
+    static func status(_ path: String) -> FileStatus? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+        let modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
+        #else
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        #endif
+        return FileStatus(identity: "\(info.st_dev):\(info.st_ino)", size: Int64(info.st_size), modified: modified)
+    }
+
     static func fileSize(_ path: String) -> Int? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }

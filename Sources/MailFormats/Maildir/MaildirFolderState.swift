@@ -20,11 +20,7 @@ public enum MaildirFolderState {
     }
 
     /// `device:inode` of the folder directory: it changes when the folder is deleted and created again.
-    public static func identity(of directory: String) -> String? {
-        var info = stat()
-        guard stat(directory, &info) == 0 else { return nil }
-        return "\(info.st_dev):\(info.st_ino)"
-    }
+    public static func identity(of directory: String) -> String? { POSIX.status(directory)?.identity }
 
     /// A message file as a duplicate check sees it.
     public struct FileIdentity: Sendable {
@@ -105,13 +101,5 @@ public enum MaildirFolderState {
         return (messageID, crlfSize, modified, fingerprint)
     }
 
-    private static func modificationTime(_ path: String) -> Int64? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        #if canImport(Darwin)
-        return Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
-        #else
-        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        #endif
-    }
+    private static func modificationTime(_ path: String) -> Int64? { POSIX.status(path)?.modified }
 }

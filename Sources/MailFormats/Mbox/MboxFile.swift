@@ -71,22 +71,11 @@ public enum MboxFile {
 
     /// `device:inode/size/mtime` of the file: it changes whenever the file is written or replaced.
     public static func stateToken(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        #if canImport(Darwin)
-        let modified = Int64(info.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(info.st_mtimespec.tv_nsec)
-        #else
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        #endif
-        return "\(info.st_dev):\(info.st_ino)/\(info.st_size)/\(modified)"
+        POSIX.status(path).map { "\($0.identity)/\($0.size)/\($0.modified)" }
     }
 
     /// `device:inode` of the file: it changes when the file is deleted and created again.
-    public static func identity(_ path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return "\(info.st_dev):\(info.st_ino)"
-    }
+    public static func identity(_ path: String) -> String? { POSIX.status(path)?.identity }
 
     /// Size of the file on disk, if it exists.
     public static func size(_ path: String) -> Int? { POSIX.fileSize(path) }

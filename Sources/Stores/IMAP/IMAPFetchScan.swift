@@ -13,7 +13,6 @@ struct IMAPFetchScan {
         var size: Int?
         var internalDate: Date?
         var flags: FlagSet?
-        var modSeq: UInt64?
         /// The first ``keptBodyBytes`` bytes of the body section, when one was fetched.
         var body: [UInt8]
         /// The fingerprint of the whole body section (meaningful for `BODY.PEEK[]`).
@@ -58,7 +57,6 @@ struct IMAPFetchScan {
                     case .rfc822Size(let value): message.size = min(value, 1 << 40)
                     case .internalDate(let text): message.internalDate = MessageDate.parseIMAP(text)
                     case .flags(let names): message.flags = FlagSet(names.compactMap(Flag.init(imap:)))
-                    case .modSeq(let value): message.modSeq = value
                     case .inlineBody(_, let bytes): message.body = Array(bytes.prefix(keptBodyBytes))
                     default: break
                     }
@@ -78,21 +76,5 @@ struct IMAPFetchScan {
             }
         }
         throw IMAPError.connectionClosed(reason: "the FETCH stream ended early")
-    }
-
-    /// `UID SEARCH` with `arguments`; the UIDs found.
-    static func search(_ connection: IMAPConnection, _ arguments: [SearchArgument]) async throws -> [UInt32] {
-        let result = try await connection.execute(.uidSearch(arguments))
-        var uids: [UInt32] = []
-        for response in result.untagged {
-            switch response {
-            case .search(let ids, _): uids += ids
-            case .extendedSearch(let search):
-                // A hostile server's `1:4294967295` must not be expanded.
-                if let all = search.all, all.count <= 1_000_000 { uids += all.values }
-            default: break
-            }
-        }
-        return uids
     }
 }

@@ -232,11 +232,22 @@ final class IMAPFolderReader: MessageReader {
         }
         guard uid != 0, received.insert(uid).inserted else { return nil }
         number += 1
-        if let index = uids.firstIndex(of: uid) { bytesConsumed += sizes[index] }
+        if let index = index(of: uid) { bytesConsumed += sizes[index] }
         return .message(
             try MessageEnvelope(
                 data: data, fingerprint: fingerprint, folder: folder, key: SourceKey("\(uidValidity):\(uid)"),
                 number: number, flags: flags, internalDate: date))
+    }
+
+    /// Where `uid` is in the (sorted) UID list: a binary search, since this runs per message.
+    private func index(of uid: UInt32) -> Int? {
+        var low = 0
+        var high = uids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if uids[middle] < uid { low = middle + 1 } else { high = middle }
+        }
+        return low < uids.count && uids[low] == uid ? low : nil
     }
 
     /// Messages of a finished batch that never came: expunged meanwhile (a warning) or refused

@@ -55,15 +55,8 @@ final class MaildirFolderWriter: FolderWriter {
         guard !messages.isEmpty else { return [:] }
         let since = messages.compactMap { $0.position.flatMap(Int.init) }.min()
         let files = try scan(deliveredSince: since, fingerprintAll: true)
-        var byFingerprint: [Fingerprint: [String]] = [:]
-        for file in files { if let fingerprint = file.fingerprint { byFingerprint[fingerprint, default: []].append(file.relativePath) } }
-        var found: [SourceKey: String] = [:]
-        for message in messages {
-            guard var paths = byFingerprint[message.record.fingerprint], !paths.isEmpty else { continue }
-            found[message.record.key] = paths.removeFirst()
-            byFingerprint[message.record.fingerprint] = paths
-        }
-        return found
+        return PendingMessage.match(
+            messages, stored: files.compactMap { file in file.fingerprint.map { ($0, file.relativePath) } })
     }
 
     func existingMessages() async throws -> [StoredIdentity] {

@@ -88,17 +88,9 @@ final class MboxFolderWriter: FolderWriter {
         guard !messages.isEmpty, appender == nil, MboxFile.kind(file) == .file else { return [:] }
         let start = messages.compactMap { $0.position.flatMap(Int64.init) }.min() ?? 0
         guard let size = MboxFile.size(file), Int64(size) > start else { return [:] }
-        var byFingerprint: [Fingerprint: [String]] = [:]
-        try read(from: start) { envelope in
-            byFingerprint[envelope.fingerprint, default: []].append(envelope.key.value)
-        }
-        var found: [SourceKey: String] = [:]
-        for message in messages {
-            guard var keys = byFingerprint[message.record.fingerprint], !keys.isEmpty else { continue }
-            found[message.record.key] = keys.removeFirst()
-            byFingerprint[message.record.fingerprint] = keys
-        }
-        return found
+        var stored: [(fingerprint: Fingerprint, reference: String)] = []
+        try read(from: start) { envelope in stored.append((envelope.fingerprint, envelope.key.value)) }
+        return PendingMessage.match(messages, stored: stored)
     }
 
     func existingMessages() async throws -> [StoredIdentity] {
