@@ -54,9 +54,19 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings),
+        // POP3: response parser and command encoder (fuzzable), NIO connection with TLS and STLS.
+        .target(
+            name: "POP3Client",
+            dependencies: [
+                "MailCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings),
         // Stores: the only place that knows both a format/protocol and the MailCore store protocols.
         .target(
-            name: "Stores", dependencies: ["MailCore", "MailFormats", "IMAPCore", "IMAPClient"],
+            name: "Stores", dependencies: ["MailCore", "MailFormats", "IMAPCore", "IMAPClient", "POP3Client"],
             swiftSettings: swiftSettings),
         // The copy engine: plans, streams and reports; knows stores only through MailCore protocols.
         .target(name: "Engine", dependencies: ["MailCore"], swiftSettings: swiftSettings),
@@ -69,7 +79,7 @@ let package = Package(
         .target(
             name: "MailFerryCLI",
             dependencies: [
-                "MailCore", "MailFormats", "Stores", "Engine", "Checkpoints", "IMAPClient",
+                "MailCore", "MailFormats", "Stores", "Engine", "Checkpoints", "IMAPClient", "POP3Client",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -81,6 +91,11 @@ let package = Package(
         .executableTarget(
             name: "IMAPResponseFuzzer",
             dependencies: ["IMAPCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+        // libFuzzer target for the POP3 response parser (scripts/fuzz.sh pop3); a corpus replayer otherwise.
+        .executableTarget(
+            name: "POP3ResponseFuzzer",
+            dependencies: ["POP3Client", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings),
         // Test support: message generator, in-memory store, helpers for running the binary.
         .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
@@ -97,6 +112,12 @@ let package = Package(
                 "IMAPClient", "IMAPCore", "MailCore", "MailTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "POP3ClientTests",
+            dependencies: [
+                "POP3Client", "MailCore", "MailTesting", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

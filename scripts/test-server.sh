@@ -11,7 +11,8 @@
 # tests trust that CA explicitly (and a second, unrelated CA shows that others are refused).
 # Users (passwd-file): alice bob carol dave erin frank grace — suites run in parallel, so a test
 # that resets a user's mail must be the only one using that user; pairs for the checkpoint tests and the
-# soak script (crashsrc/crashdst, cutsrc/cutdst, rerunsrc/rerundst, soaksrc/soakdst); "small",
+# soak script (crashsrc/crashdst, cutsrc/cutdst, rerunsrc/rerundst, soaksrc/soakdst); POP3 sources
+# popa popb popc popd (popdst and popcli as IMAP destinations for them; popsmall, like small); "small",
 # whose server rejects messages over 100 KB; and "quota", whose mailbox holds at most 150 KB.
 # Password "ferry-s3cret-pw". Maildir storage under the base directory.
 # Dovecot runs as root here (as CI does) and switches to the system user "mailferrytest".
@@ -22,7 +23,7 @@ ETC="$BASE/etc" RUN="$BASE/run" MAIL="$BASE/mail" LOG="$BASE/log" SSL="$BASE/etc
 CONF="$ETC/dovecot.conf"
 MAILUSER=mailferrytest
 PASSWORD=ferry-s3cret-pw
-USERS="alice bob carol dave erin frank grace small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst"
+USERS="alice bob carol dave erin frank grace small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst popa popb popc popd popdst popsmall popcli"
 IMAP_PORT=12143 IMAPS_PORT=12993 POP3_PORT=12110 POP3S_PORT=12995
 
 sudo=()
@@ -72,7 +73,7 @@ write_config() {
     : > "$ETC/users"
     for user in $USERS; do
         local extra=""
-        [ "$user" = small ] && extra="userdb_quota_max_mail_size=100k"
+        { [ "$user" = small ] || [ "$user" = popsmall ]; } && extra="userdb_quota_max_mail_size=100k"
         [ "$user" = quota ] && extra="userdb_quota_rule=*:storage=150K"
         echo "$user:{PLAIN}$PASSWORD:$uid:$gid::$MAIL/$user::$extra" >> "$ETC/users"
         mkdir -p "$MAIL/$user"

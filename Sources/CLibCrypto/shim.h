@@ -4,4 +4,6 @@
 // optimised code (SHA-NI/AVX2) without a heap-allocated context, which keeps Swift's SHA256 a value.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
+// MD5 for POP3 APOP only (MailCore.MD5).
+#include <openssl/md5.h>
 #endif

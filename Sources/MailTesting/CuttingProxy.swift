@@ -10,7 +10,8 @@ import Foundation
 /// literal, just before APPEND's tagged OK) — so tests can show that a dropped connection loses
 /// and duplicates nothing. Later connections pass untouched.
 ///
-/// Patterns can only be seen in clear text: `hideStartTLS` renames the server's STARTTLS
+/// Patterns can only be seen in clear text: `hideStartTLS` renames the server's STARTTLS (and
+/// POP3's `STLS` capability line)
 /// capability so that a client allowed to (on loopback) stays unencrypted.
 public final class CuttingProxy: @unchecked Sendable {
     // @unchecked: counters are guarded by `lock`; sockets belong to their forwarding threads.
@@ -108,6 +109,8 @@ public final class CuttingProxy: @unchecked Sendable {
 
     private static let startTLS = Array("STARTTLS".utf8)
     private static let renamed = Array("XNOTLSXX".utf8)
+    private static let stls = Array("\r\nSTLS\r\n".utf8)
+    private static let stlsRenamed = Array("\r\nXTLS\r\n".utf8)
 
     /// Copies bytes one way; where `cut` says, it shuts both connections down.
     private func forward(from source: Int32, to target: Int32, cut: Cut?, rename: Bool, pair: SocketPair) {
@@ -129,7 +132,10 @@ public final class CuttingProxy: @unchecked Sendable {
             let got = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
             guard got > 0 else { break }
             var chunk = Array(buffer[0..<got])
-            if rename { Self.replace(Self.startTLS, with: Self.renamed, in: &chunk) }
+            if rename {
+                Self.replace(Self.startTLS, with: Self.renamed, in: &chunk)
+                Self.replace(Self.stls, with: Self.stlsRenamed, in: &chunk)
+            }
             if !pattern.isEmpty, let end = Self.find(pattern, in: window + chunk) {
                 let start = end - pattern.count - window.count  // where the pattern starts in `chunk`
                 if let extra {

@@ -17,6 +17,9 @@ public final class ScriptedServer: @unchecked Sendable {
         case send(String)
         /// Read a line and answer with `reply(tag)` (the client's tag is the line's first word).
         case respond(to: String, reply: @Sendable (String) -> String)
+        /// Read a line that starts with `prefix` (case-insensitive; untagged protocols such as
+        /// POP3) and answer with `reply`. A different line ends the conversation.
+        case answer(to: String, with: String)
         /// Wait until the client closes the connection (or 5 s).
         case waitForClose
     }
@@ -82,6 +85,9 @@ public final class ScriptedServer: @unchecked Sendable {
                     let words = line.split(separator: " ", maxSplits: 1)
                     guard words.count == 2, words[1].uppercased().hasPrefix(prefix.uppercased()) else { return }
                     _ = Array(reply(String(words[0])).utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .answer(let prefix, let reply):
+                    guard let line = readLine(), line.uppercased().hasPrefix(prefix.uppercased()) else { return }
+                    _ = Array(reply.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 case .waitForClose:
                     while readLine() != nil {}
                 }

@@ -13,7 +13,7 @@ extension CopyReport {
                 if let messages = folder.plannedMessages {
                     line += "  \(messages) messages, \(Self.formatBytes(folder.plannedBytes ?? 0))"
                 }
-            } else if folder.upToDate && folder.flagsUpdated == 0 {
+            } else if folder.upToDate && folder.flagsUpdated == 0 && folder.removedFromSource == 0 {
                 line += "  up to date (\(folder.skipped) copied before)"
             } else {
                 line += "  \(folder.copied) copied, \(Self.formatBytes(folder.bytes))"
@@ -23,6 +23,7 @@ extension CopyReport {
                 if folder.flagsUpdated > 0 { line += ", flags updated on \(folder.flagsUpdated)" }
                 if folder.failed > 0 { line += ", \(folder.failed) failed" }
             }
+            if folder.removedFromSource > 0 { line += ", \(folder.removedFromSource) deleted from the source" }
             if let error = folder.error { line += "  [\(error)]" }
             lines.append(line)
         }
@@ -56,6 +57,7 @@ extension CopyReport {
             if totals.skipped > 0 { summary += "; \(totals.skipped) copied before" }
             if totals.deduplicated > 0 { summary += "; \(totals.deduplicated) already in the destination" }
             if totals.flagsUpdated > 0 { summary += "; flags updated on \(totals.flagsUpdated)" }
+            if totals.removedFromSource > 0 { summary += "; \(totals.removedFromSource) deleted from the source" }
             if totals.failed > 0 { summary += "; \(totals.failed) failed" }
             lines.append(summary)
         }

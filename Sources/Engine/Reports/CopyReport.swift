@@ -32,6 +32,8 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var inFlightFound = 0
         /// Messages whose flags were updated in the destination (`--sync-flags`).
         public var flagsUpdated = 0
+        /// Copied messages deleted from the source (`--delete-after-copy`, `--delete-older-than`).
+        public var removedFromSource = 0
         /// The checkpoint showed nothing new in this folder, so it was not read.
         public var upToDate = false
         /// In a dry run: messages and bytes that would be copied.
@@ -99,6 +101,7 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var skipped = 0
         public var deduplicated = 0
         public var flagsUpdated = 0
+        public var removedFromSource = 0
     }
 
     public var tool = "mailferry"
@@ -131,7 +134,7 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
     /// Nothing was copied, failed or updated, and no folder failed: the destination was up to date.
     public var nothingToDo: Bool {
         !dryRun && stoppedBy == nil && failures.isEmpty && totals.copied == 0 && totals.flagsUpdated == 0
-            && totals.deduplicated == 0
+            && totals.deduplicated == 0 && totals.removedFromSource == 0
     }
 
     mutating func finish(at end: Date) {
@@ -142,6 +145,7 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         totals.skipped = folders.reduce(0) { $0 + $1.skipped }
         totals.deduplicated = folders.reduce(0) { $0 + $1.deduplicated }
         totals.flagsUpdated = folders.reduce(0) { $0 + $1.flagsUpdated }
+        totals.removedFromSource = folders.reduce(0) { $0 + $1.removedFromSource }
         totals.failed = failures.filter { $0.scope == .message }.count
         totals.warnings = warnings.count
         if stoppedBy != nil {

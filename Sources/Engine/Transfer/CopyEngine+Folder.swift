@@ -21,7 +21,7 @@ extension CopyEngine {
         // A rerun with nothing new: both listings match the checkpoint, so neither the folder's
         // rows are loaded nor the destination folder opened (for IMAP, the listing's STATUS is
         // all it costs). Any doubt, including an unreadable overview, takes the full path.
-        if let checkpoint,
+        if let checkpoint, options.removal == nil || entry.source.messageCount == 0,
             let overview = try? await checkpoint.overview(source: entry.source.path, destination: entry.destination),
             FolderResume.isUnchanged(overview, source: entry.source, destination: destination, options: options.resume)
         {
@@ -91,6 +91,9 @@ extension CopyEngine {
                     outcome.record(error, folder: entry.source.path)
                 }
             }
+            if let removal = options.removal, complete, outcome.stoppedBy == nil {
+                await removeCopied(entry, resume: resume, policy: removal, outcome: &outcome)
+            }
         }
         do {
             try await writer.close()
@@ -98,6 +101,25 @@ extension CopyEngine {
             if outcome.report.error == nil { outcome.record(error, folder: entry.destination) }
         }
         return outcome
+    }
+
+    /// Deletes from the source what the checkpoint records as copied (`--delete-after-copy`):
+    /// done rows exist only for messages the sink confirmed durable, in this run or earlier ones.
+    private func removeCopied(
+        _ entry: CopyPlan.Entry, resume: FolderResume, policy: SourceRemovalPolicy, outcome: inout FolderOutcome
+    ) async {
+        let keys = Set(resume.doneMessages.keys)
+        guard !keys.isEmpty else { return }
+        do {
+            let result = try await source.removeCopied(RemovalRequest(keys: keys, olderThan: policy.olderThan), in: entry.source)
+            outcome.report.removedFromSource += result.removed
+            if result.kept > 0 {
+                outcome.notes.append(
+                    "\(entry.source.path.displayName): \(result.kept) copied message(s) were left on the source: not older than the cutoff")
+            }
+        } catch {
+            outcome.record(error, folder: entry.source.path)
+        }
     }
 
     private func permanentFailureNote(_ entry: CopyPlan.Entry, count: Int) -> String {

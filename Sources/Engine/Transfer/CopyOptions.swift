@@ -1,3 +1,4 @@
+import Foundation
 /// How a copy run behaves; every default is stated.
 public struct CopyOptions: Sendable {
     /// Folder selection and mapping.
@@ -15,8 +16,21 @@ public struct CopyOptions: Sendable {
     public var maximumConcurrency = 4
     /// What a rerun does beyond copying what is new.
     public var resume = ResumeOptions()
+    /// Delete messages from the source once their copies are confirmed (needs a checkpoint and
+    /// a source that can: POP3). `nil`, the default, leaves the source untouched.
+    public var removal: SourceRemovalPolicy?
 
     public init() {}
+}
+
+/// Which copied messages to delete from the source after a folder was copied. Only messages the
+/// checkpoint records as done — the sink confirmed them durable — are ever candidates.
+public struct SourceRemovalPolicy: Sendable {
+    /// Keep messages that arrived on or after this date (`--delete-older-than`); `nil` deletes
+    /// every copied message (`--delete-after-copy`).
+    public var olderThan: Date?
+
+    public init(olderThan: Date? = nil) { self.olderThan = olderThan }
 }
 
 /// Rerun behaviour; it needs a checkpoint, except `dedup`.

@@ -1,3 +1,4 @@
+import MailCore
 import IMAPCore
 import NIOCore
 import NIOSSL

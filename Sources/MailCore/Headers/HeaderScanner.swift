@@ -16,6 +16,12 @@ public enum HeaderScanner {
         public var dateText: String?
         /// The address in `Return-Path:`, else in `From:`, for mbox `From ` lines.
         public var sender: String?
+        /// The date of the topmost `Received:` field (after its last `;`): when the message
+        /// reached the last server, which is its arrival date where a store keeps none (POP3).
+        public var receivedDate: Date?
+
+        /// The best arrival date the headers give: the last hop's `Received:` date, else `Date:`.
+        public var arrivalDate: Date? { receivedDate ?? date }
     }
 
     /// Message-ID, Date and sender of the message starting at `bytes`.
@@ -23,6 +29,7 @@ public enum HeaderScanner {
         bytes.withUnsafeBytes { buffer in
             var summary = Summary()
             var from: String?
+            var sawReceived = false
             for field in HeaderFields.split(buffer, limit: scanLimit).fields {
                 if summary.messageID == nil, HeaderFields.field(field, in: buffer, isNamed: "message-id") {
                     summary.messageID = normalizeMessageID(HeaderFields.value(field, in: buffer))
@@ -32,6 +39,13 @@ public enum HeaderScanner {
                     summary.date = MessageDate.parseRFC5322(text)
                 } else if summary.sender == nil, HeaderFields.field(field, in: buffer, isNamed: "return-path") {
                     summary.sender = extractAddress(HeaderFields.value(field, in: buffer))
+                } else if !sawReceived, HeaderFields.field(field, in: buffer, isNamed: "received") {
+                    sawReceived = true
+                    let text = HeaderFields.value(field, in: buffer)
+                    if let semicolon = text.lastIndex(of: ";") {
+                        summary.receivedDate = MessageDate.parseRFC5322(
+                            text[text.index(after: semicolon)...].trimmingCharacters(in: .whitespaces))
+                    }
                 } else if from == nil, HeaderFields.field(field, in: buffer, isNamed: "from") {
                     from = extractAddress(HeaderFields.value(field, in: buffer))
                 }

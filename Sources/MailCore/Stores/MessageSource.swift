@@ -22,10 +22,18 @@ public protocol MessageSource: Sendable {
     func close() async
     /// Entries the listing passed over and why (files that are not mailboxes), for the report.
     func listingProblems() async -> [MailError]
+    /// Deletes messages whose copies are confirmed (only when the user asked, and only stores
+    /// whose ``StoreCapabilities/removesCopiedMessages`` is set). All or nothing where the
+    /// protocol allows it: POP3 deletes only when the server accepts QUIT.
+    func removeCopied(_ request: RemovalRequest, in folder: FolderInfo) async throws -> RemovalResult
 }
 
 extension MessageSource {
     public func listingProblems() async -> [MailError] { [] }
+
+    public func removeCopied(_ request: RemovalRequest, in folder: FolderInfo) async throws -> RemovalResult {
+        throw MailError(.unsupported, scope: .folder, retry: .never, "\(displayName) cannot delete messages after copying them")
+    }
 
     /// Every message of the folder.
     public func messages(in folder: FolderInfo) async throws -> MessageStream {

@@ -28,6 +28,8 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     public var maximumConcurrency: Int
     /// Whether flags of a stored message can be changed in place (`--sync-flags`).
     public var updatesFlags: Bool
+    /// Whether, as a source, it can delete messages after they were copied (POP3).
+    public var removesCopiedMessages = false
 
     public init(
         systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,

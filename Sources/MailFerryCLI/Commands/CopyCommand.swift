@@ -32,10 +32,17 @@ struct CopyCommand: AsyncParsableCommand {
               mailferry copy maildir:~/Maildir mbox:backup.mbox.gz --folder 'Archive*'
               mailferry copy imaps://me@old.example.com imaps://me@new.example.com
               mailferry copy mbox:old.mbox imaps://me@new.example.com/Imported/2019
+              mailferry copy pop3s://me@pop.example.com imaps://me@new.example.com/INBOX
+              mailferry copy pop3s://me@pop.example.com maildir:~/Maildir --delete-older-than 30
+
+            A POP3 account is one folder (INBOX; --to-folder puts it elsewhere). Its messages \
+            stay on the server unless --delete-after-copy or --delete-older-than is given; then \
+            only messages whose copies are confirmed and checkpointed are deleted, and only when \
+            the server accepts QUIT, so an interrupted run deletes nothing.
             """
     )
 
-    @Argument(help: "Where to read: maildir:PATH, mbox:PATH, imaps://user@host[/folder] or imap://…")
+    @Argument(help: "Where to read: maildir:PATH, mbox:PATH, imaps://user@host[/folder], imap://…, pop3s://user@host or pop3://…")
     var source: String
 
     @Argument(help: "Where to write (created when missing): maildir:PATH, mbox:PATH, imaps://user@host[/folder] or imap://…")
@@ -68,7 +75,13 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
 
+    @OptionGroup(title: "POP3 sources") var pop3Options: POP3OptionGroup
+
     func validate() throws {
+        if checkpointOptions.noCheckpoint && (pop3Options.deleteAfterCopy || pop3Options.deleteOlderThan != nil) {
+            throw ValidationError(
+                "--delete-after-copy and --delete-older-than need the checkpoint: it is the record that a copy is confirmed")
+        }
         if let toFolder, FolderPath(parsing: toFolder, delimiter: "/") == nil {
             throw ValidationError("--to-folder \"\(toFolder)\" is not a folder name (empty level?)")
         }
@@ -77,6 +90,7 @@ struct CopyCommand: AsyncParsableCommand {
     func run() async throws {
         let sourceEndpoint = try EndpointOpener.parse(source)
         let destinationEndpoint = try EndpointOpener.parse(destination)
+        try checkSourceOptions(sourceEndpoint, destination: destinationEndpoint)
         if sourceEndpoint.overlaps(destinationEndpoint) {
             Terminal.standardError(
                 "mailferry: the source and the destination overlap (\(sourceEndpoint) and \(destinationEndpoint)); copy into another place")
@@ -84,8 +98,15 @@ struct CopyCommand: AsyncParsableCommand {
         }
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
+        pop3Options.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
         let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        let removal = dryRun ? nil : pop3Options.removal()
+        if removal != nil && !sourceStore.capabilities.removesCopiedMessages {
+            await sourceStore.close()
+            Terminal.standardError("mailferry: \(sourceEndpoint) cannot delete messages after copying (only POP3 sources can)")
+            throw ExitStatus.usage.exitCode
+        }
         let sinkStore: any MessageSink
         if dryRun {
             sinkStore = await PlannedSink.make(endpoint: destinationEndpoint, options: options)
@@ -100,6 +121,7 @@ struct CopyCommand: AsyncParsableCommand {
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: target,
             onlyFolder: sourceEndpoint.folder)
         copyOptions.resume = checkpointOptions.resumeOptions
+        copyOptions.removal = removal
         if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
         var checkpoint: SQLiteCheckpointStore?
         if !dryRun {
@@ -128,6 +150,23 @@ struct CopyCommand: AsyncParsableCommand {
     }
 }
 
+extension CopyCommand {
+    /// Refuses POP3-only options (and POP3-only login methods) for other sources.
+    func checkSourceOptions(_ endpoint: StoreEndpoint, destination: StoreEndpoint) throws {
+        if case .pop3 = destination {
+            Terminal.standardError("mailferry: \(StoreFactory.popIsSourceOnly.summary)")
+            throw ExitStatus.usage.exitCode
+        }
+        if case .pop3 = endpoint { return }
+        let pop3Only = pop3Options.usesPOP3Options || pop3Options.deleteAfterCopy || pop3Options.deleteOlderThan != nil
+            || serverOptions.sourceAuth.isPOP3Only
+        if pop3Only {
+            Terminal.standardError("mailferry: the POP3 options (--mark-seen, --delete-after-copy, --source-auth user/apop, …) need a pop3:// or pop3s:// source")
+            throw ExitStatus.usage.exitCode
+        }
+    }
+}
+
 /// For `--dry-run`: a sink that answers the planner's questions (capabilities, existing folders)
 /// without writing anything. An existing destination is only read.
 struct PlannedSink: MessageSink {
@@ -137,6 +176,8 @@ struct PlannedSink: MessageSink {
 
     static func make(endpoint: StoreEndpoint, options: StoreOptions) async -> PlannedSink {
         switch endpoint {
+        case .pop3:
+            return PlannedSink(displayName: endpoint.description, capabilities: StoreCapabilities(), existing: [])
         case .imap:
             // Opening an IMAP destination writes nothing; only openFolder would create folders.
             if let sink = try? await StoreFactory.openSink(endpoint, options: options) {

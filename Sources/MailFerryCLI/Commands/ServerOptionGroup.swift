@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IMAPClient
+import POP3Client
 import Stores
 import Synchronization
 
@@ -31,7 +32,7 @@ struct ServerOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Command that prints an OAuth2 bearer token for the destination.", valueName: "command"))
     var destOauth2TokenCommand: String?
 
-    @Option(help: "Source authentication: auto (default), plain, login, xoauth2, oauthbearer.")
+    @Option(help: "Source authentication: auto (default), plain, login, xoauth2, oauthbearer; for POP3 also user, apop.")
     var sourceAuth: MechanismArgument = .auto
 
     @Option(help: "Destination authentication: auto (default), plain, login, xoauth2, oauthbearer.")
@@ -67,7 +68,9 @@ struct ServerOptionGroup: ParsableArguments {
     @ArgumentParser.Flag(help: "Compress IMAP connections (COMPRESS=DEFLATE) when the server offers it: for slow links.")
     var compress = false
 
-    @Option(help: ArgumentHelp("Write the IMAP protocol trace (credentials redacted) to this file.", valueName: "path"))
+    @Option(
+        name: [.customLong("trace"), .customLong("imap-trace")],
+        help: ArgumentHelp("Write the IMAP/POP3 protocol trace (credentials redacted) to this file.", valueName: "path"))
     var imapTrace: String?
 
     func validate() throws {
@@ -76,6 +79,7 @@ struct ServerOptionGroup: ParsableArguments {
         if [sourcePasswordFile, sourcePasswordCommand].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --source-password-file and --source-password-command")
         }
+        if destAuth.isPOP3Only { throw ValidationError("--dest-auth \(destAuth.rawValue) is for POP3, which is never a destination") }
         if [destPasswordFile, destPasswordCommand].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --dest-password-file and --dest-password-command")
         }
@@ -108,6 +112,7 @@ struct ServerOptionGroup: ParsableArguments {
         options.password = password
         options.oauth2Token = token
         options.mechanism = mechanism.mechanism
+        options.pop3Mechanism = mechanism.pop3Mechanism
         options.caFile = caFile
         options.insecureTLS = insecure
         options.allowPlaintext = allowPlaintext
@@ -132,9 +137,12 @@ struct ServerOptionGroup: ParsableArguments {
 }
 
 enum MechanismArgument: String, ExpressibleByArgument, CaseIterable {
-    case auto, plain, login, xoauth2, oauthbearer
+    case auto, plain, login, xoauth2, oauthbearer, user, apop
 
     var mechanism: IMAPConfiguration.Mechanism { IMAPConfiguration.Mechanism(rawValue: rawValue) ?? .automatic }
+    var pop3Mechanism: POP3Configuration.Mechanism { POP3Configuration.Mechanism(rawValue: rawValue) ?? .automatic }
+    /// USER/PASS and APOP exist only in POP3.
+    var isPOP3Only: Bool { self == .user || self == .apop }
 }
 
 /// The `--imap-trace` file: lines from several connections, written whole.

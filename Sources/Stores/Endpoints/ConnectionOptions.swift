@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 import IMAPClient
 import MailCore
+import POP3Client
 
-/// How to log in to a network store (IMAP now, POP3 later), for one side of a copy.
+/// How to log in to a network store (IMAP or POP3), for one side of a copy.
 public struct ConnectionOptions: Sendable {
     /// Where the password comes from; `nil` means the side's environment variable
     /// (`MAILFERRY_SOURCE_PASSWORD` / `MAILFERRY_DEST_PASSWORD`), else a prompt on a terminal.
@@ -23,6 +24,14 @@ public struct ConnectionOptions: Sendable {
     public var pipelineDepth = 4
     /// Compress the connection (COMPRESS=DEFLATE) when the server offers it. Default off.
     public var compress = false
+    /// POP3: how to log in (`user`, `apop` and the SASL mechanisms); `automatic` by default.
+    public var pop3Mechanism: POP3Configuration.Mechanism = .automatic
+    /// POP3: use APOP when the server offers it (it rests on MD5, so only when asked).
+    public var allowAPOP = false
+    /// POP3: RETR commands in flight when the server offers PIPELINING. Default 32.
+    public var pop3PipelineDepth = 32
+    /// POP3: response line octets accepted beyond RFC 1939's 512.
+    public var pop3LineTolerance = 512
     /// Receives the protocol trace, credentials redacted.
     public var trace: (@Sendable (String) -> Void)?
 
@@ -31,21 +40,24 @@ public struct ConnectionOptions: Sendable {
     /// The environment variable that holds this side's password by default.
     static func passwordVariable(side: String) -> String { side == "source" ? "MAILFERRY_SOURCE_PASSWORD" : "MAILFERRY_DEST_PASSWORD" }
 
+    /// Where this side's secret comes from: an OAuth2 token, or a password (the option, the
+    /// side's environment variable, else a prompt asked once per run).
+    private func secret(user: String, host: String, side: String) -> (token: Bool, value: @Sendable () throws -> String) {
+        if let oauth2Token { return (true, { try oauth2Token.resolve() }) }
+        let source = password
+            ?? (ProcessInfo.processInfo.environment[Self.passwordVariable(side: side)] != nil
+                ? .environment(Self.passwordVariable(side: side))
+                : .prompt("Password for \(user) at \(host) (\(side))"))
+        let cache = PromptCache(source: source)
+        return (false, { try cache.value() })
+    }
+
     /// The client configuration for `endpoint`. Secrets are read when a connection logs in (again
     /// on reconnect, so a refreshed token is picked up); a prompted password is asked once.
     func configuration(for endpoint: IMAPEndpoint, side: String) throws -> IMAPConfiguration {
         let security = endpoint.security
-        let secret: IMAPConfiguration.Secret
-        if let oauth2Token {
-            secret = .oauth2Token({ try oauth2Token.resolve() })
-        } else {
-            let source = password
-                ?? (ProcessInfo.processInfo.environment[Self.passwordVariable(side: side)] != nil
-                    ? .environment(Self.passwordVariable(side: side))
-                    : .prompt("Password for \(endpoint.username) at \(endpoint.host) (\(side))"))
-            let cache = PromptCache(source: source)
-            secret = .password({ try cache.value() })
-        }
+        let (isToken, value) = self.secret(user: endpoint.username, host: endpoint.host, side: side)
+        let secret: IMAPConfiguration.Secret = isToken ? .oauth2Token(value) : .password(value)
         var configuration = IMAPConfiguration(
             host: endpoint.host, port: endpoint.port, security: security, username: endpoint.username, secret: secret)
         configuration.mechanism = mechanism
@@ -53,6 +65,23 @@ public struct ConnectionOptions: Sendable {
         configuration.insecureSkipVerification = insecureTLS
         configuration.allowPlaintextAuthentication = allowPlaintext
         configuration.compress = compress
+        configuration.trace = trace
+        return configuration
+    }
+
+    /// The POP3 client configuration for `endpoint` (always the source side).
+    func pop3Configuration(for endpoint: POP3Endpoint) throws -> POP3Configuration {
+        let (isToken, value) = self.secret(user: endpoint.username, host: endpoint.host, side: "source")
+        let secret: POP3Configuration.Secret = isToken ? .oauth2Token(value) : .password(value)
+        var configuration = POP3Configuration(
+            host: endpoint.host, port: endpoint.port, security: endpoint.security, username: endpoint.username, secret: secret)
+        configuration.mechanism = pop3Mechanism
+        configuration.allowAPOP = allowAPOP || pop3Mechanism == .apop
+        configuration.caFile = caFile
+        configuration.insecureSkipVerification = insecureTLS
+        configuration.allowPlaintext = allowPlaintext
+        configuration.pipelineDepth = max(1, pop3PipelineDepth)
+        configuration.parserLimits.lineLengthTolerance = pop3LineTolerance
         configuration.trace = trace
         return configuration
     }

@@ -9,13 +9,16 @@ import MailCore
 /// | `mbox:PATH` | one mbox file (`.gz` read and written compressed), or a directory of them |
 /// | `imaps://user@host[:port][/folder]` | an IMAP account over TLS |
 /// | `imap://user@host[:port][/folder]` | an IMAP account with STARTTLS (required) |
+/// | `pop3s://user@host[:port]` | a POP3 account over TLS (source only) |
+/// | `pop3://user@host[:port]` | a POP3 account with STLS (required; source only) |
 ///
-/// `~/` at the start of a path is expanded. POP3 and archives arrive with later versions; their
-/// schemes are recognised so the error can say so.
+/// `~/` at the start of a path is expanded. Archives arrive with a later version; their scheme
+/// is recognised so the error can say so.
 public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
     case maildir(path: String)
     case mbox(path: String)
     case imap(IMAPEndpoint)
+    case pop3(POP3Endpoint)
 
     /// Parses an endpoint; throws an `invalid-endpoint` error (a usage error) that shows the forms.
     public init(parsing text: String) throws {
@@ -32,13 +35,15 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
             self = scheme == "maildir" ? .maildir(path: path) : .mbox(path: path)
         case "imap", "imaps":
             self = .imap(try IMAPEndpoint(parsing: text))
-        case "pop3", "pop3s", "archive", "gmail":
+        case "pop3", "pop3s":
+            self = .pop3(try POP3Endpoint(parsing: text))
+        case "archive", "gmail":
             throw MailError(
                 .unsupported, scope: .store, retry: .never,
-                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:, imap://, imaps://)")
+                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:, imap://, imaps://, pop3://, pop3s://)")
         default:
             throw Self.usage(
-                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, imaps://user@host, imap://user@host)")
+                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, imaps://user@host, imap://user@host, pop3s://user@host, pop3://user@host)")
         }
     }
 
@@ -47,6 +52,7 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         case .maildir(let path): return "maildir:\(path)"
         case .mbox(let path): return "mbox:\(path)"
         case .imap(let endpoint): return endpoint.description
+        case .pop3(let endpoint): return endpoint.description
         }
     }
 
@@ -60,6 +66,7 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
             let scheme = endpoint.security == .implicitTLS ? "imaps" : "imap"
             let folder = endpoint.folder.map { "/" + $0.components.joined(separator: "/") } ?? ""
             return "\(scheme)://\(endpoint.username)@\(endpoint.host.lowercased()):\(endpoint.port)\(folder)"
+        case .pop3(let endpoint): return endpoint.jobKey
         }
     }
 
@@ -67,7 +74,7 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var path: String? {
         switch self {
         case .maildir(let path), .mbox(let path): return path
-        case .imap: return nil
+        case .imap, .pop3: return nil
         }
     }
 
@@ -81,6 +88,8 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// account on the same server): copying a store into itself would read its own output.
     public func overlaps(_ other: StoreEndpoint) -> Bool {
         switch (self, other) {
+        case (.pop3, _), (_, .pop3):
+            return false  // a POP3 account is only ever a source
         case (.imap(let a), .imap(let b)):
             return a.host.lowercased() == b.host.lowercased() && a.port == b.port && a.username == b.username
                 && (a.folder == nil || b.folder == nil || a.folder == b.folder || a.folder!.isAncestor(of: b.folder!)

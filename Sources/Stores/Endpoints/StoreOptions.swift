@@ -17,6 +17,8 @@ public struct StoreOptions: Sendable {
     public var source = ConnectionOptions()
     /// Logging in to the destination, when it is a server.
     public var destination = ConnectionOptions()
+    /// Folder name and flags for mail read from a POP3 account.
+    public var pop3 = POP3SourceOptions()
 
     public init() {}
 }
@@ -31,6 +33,7 @@ public enum StoreFactory {
         case .maildir(let path): return try MaildirStore(openingSource: path, options: options)
         case .mbox(let path): return try MboxStore(openingSource: path, options: options)
         case .imap(let imap): return try await IMAPStore.open(imap, options: options.source, side: "source")
+        case .pop3(let pop3): return try await POP3Store.open(pop3, options: options.source, settings: options.pop3)
         }
     }
 
@@ -42,6 +45,7 @@ public enum StoreFactory {
         case .maildir(let path): return try MaildirStore(openingSource: path, options: options)
         case .mbox(let path): return try MboxStore(openingSource: path, options: options)
         case .imap(let imap): return try await IMAPStore.open(imap, options: options.destination, side: "destination")
+        case .pop3: throw popIsSourceOnly
         }
     }
 
@@ -53,6 +57,11 @@ public enum StoreFactory {
         case .maildir(let path): return try MaildirStore(openingSink: path, options: options)
         case .mbox(let path): return try MboxStore(openingSink: path, options: options)
         case .imap(let imap): return try await IMAPStore.open(imap, options: options.destination, side: "destination")
+        case .pop3: throw popIsSourceOnly
         }
     }
+
+    public static let popIsSourceOnly = MailError(
+        .unsupported, scope: .store, retry: .never,
+        "a POP3 account can only be a source: POP3 has no way to store mail (copy into imaps://, maildir: or mbox:)")
 }

@@ -1,0 +1,150 @@
+import MailCore
+import NIOCore
+import NIOSSL
+
+/// The connection's protocol engine, on its event loop: tells the parser what each command's
+/// response looks like, hands events to the consumer's queue, stops reading the socket while the
+/// consumer is behind, and adds TLS after STLS's `+OK` at exactly the right byte.
+final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var parser: POP3ResponseParser
+    private var buffer = ByteBuffer()
+    private let queue: POP3EventQueue
+    private var switchAfterStatus: ((ChannelHandlerContext) throws -> Void)?
+    private var failure: (any Error)?
+    private var readPaused = false
+    private var readPending = false
+    private weak var storedContext: ChannelHandlerContext?
+    private let trace: (@Sendable (String) -> Void)?
+    private let responseTimeout: Double
+    private var dataBytes = 0
+
+    init(limits: POP3ResponseParser.Limits, queue: POP3EventQueue, responseTimeout: Double, trace: (@Sendable (String) -> Void)?) {
+        var parser = POP3ResponseParser(limits: limits)
+        parser.expect(.singleLine)  // the greeting
+        self.parser = parser
+        self.queue = queue
+        self.responseTimeout = responseTimeout
+        self.trace = trace
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { storedContext = context }
+
+    // MARK: - Commands (on the event loop)
+
+    /// Sends a command whose response has `shape`; `switching` runs right after its `+OK` (STLS).
+    func send(_ bytes: [UInt8], shape: POP3ResponseShape, switching: ((ChannelHandlerContext) throws -> Void)? = nil) {
+        guard failure == nil, let context = storedContext else { return }
+        parser.expect(shape)
+        if let switching { switchAfterStatus = switching }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+    }
+
+    /// Resumes reading after the consumer caught up.
+    func resumeReading() {
+        guard readPaused else { return }
+        readPaused = false
+        if readPending, let context = storedContext {
+            readPending = false
+            context.read()
+        }
+    }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        do {
+            while failure == nil, let event = try parser.parse(&buffer) {
+                try handle(event, context: context)
+            }
+        } catch let error as POP3ParserError {
+            fail(POP3Error.parser(error), context: context)
+        } catch {
+            fail(error, context: context)
+        }
+        if buffer.readerIndex > 64 * 1024 || buffer.readableBytes == 0 { buffer.discardReadBytes() }
+    }
+
+    private func handle(_ event: POP3Event, context: ChannelHandlerContext) throws {
+        switch event {
+        case .status(let status):
+            trace?("S: \(status.isOK ? "+OK" : "-ERR")\(status.code.map { " [\($0)]" } ?? "") \(ServerText.sanitize(status.text))")
+            if let action = switchAfterStatus {
+                switchAfterStatus = nil
+                if status.isOK {
+                    // Nothing may follow the +OK before the handshake: it could be injected plaintext.
+                    guard buffer.readableBytes == 0, parser.isAtResponseBoundary else { throw POP3Error.bytesBeforeTLS }
+                    parser = POP3ResponseParser(limits: parser.limits)
+                    try action(context)
+                }
+            }
+        case .continuation: trace?("S: + …")
+        case .line(let bytes): trace?("S: \(ServerText.sanitize(String(decoding: bytes, as: UTF8.self), maximumLength: 200))")
+        case .data(let piece): dataBytes += piece.readableBytes
+        case .end:
+            trace?(dataBytes > 0 ? "S: {\(dataBytes) bytes} ." : "S: .")
+            dataBytes = 0
+        }
+        if !queue.push(event) { readPaused = true }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            // Only while the server owes a response and we are not holding it back.
+            if parser.outstanding > 0 && !readPaused {
+                fail(POP3Error.timeout(seconds: responseTimeout), context: context)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(Self.classify(error), context: context)
+    }
+
+    /// A certificate or handshake problem is a TLS failure; anything else that breaks the
+    /// stream is a closed connection.
+    static func classify(_ error: any Error) -> any Error {
+        if let error = error as? POP3Error { return error }
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .handshakeFailed, .unableToValidateCertificate, .noCertificateToValidate, .cannotMatchULabel,
+                .failedToLoadCertificate:
+                return POP3Error.tlsFailed(reason: String(describing: error))
+            default:
+                return POP3Error.connectionClosed(reason: "TLS stream ended (\(error))")
+            }
+        }
+        if error is NIOSSLExtraError { return POP3Error.tlsFailed(reason: String(describing: error)) }
+        return POP3Error.connectionClosed(reason: String(describing: error))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(POP3Error.connectionClosed(reason: "the network connection closed"), context: nil)
+        context.fireChannelInactive()
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext?) {
+        guard failure == nil else { return }
+        failure = error
+        trace?("!: \(error)")
+        queue.fail(error)
+        context?.close(promise: nil)
+    }
+
+    // MARK: - Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if readPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+}
