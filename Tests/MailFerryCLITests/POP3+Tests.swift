@@ -72,6 +72,64 @@ struct POP3CLITests {
         #expect(!first.stdout.contains(server.password) && !first.stderr.contains(server.password))
     }
 
+    @Test("old POP3 downloads (a Thunderbird Local Folders tree) go into IMAP folders: tree kept, X-Mozilla-Status mapped, mail also still on the server skipped")
+    func importDownloads() async throws {
+        try server.reset(user: "popd")
+        try server.reset(user: "popcli")
+        try await seed("popd", count: 6, seed: 63)
+        let directory = try TemporaryDirectory("cli-pop3-import")
+        defer { directory.remove() }
+        let imapURL = "imaps://popcli@\(server.host):\(server.imapsPort)"
+        // What is still on the server goes to INBOX first.
+        let fromServer = try await BuiltProducts.run(
+            ["copy", pop3("popd"), imapURL, "--ca-file", server.caFile, "--checkpoint", directory.file("a.sqlite")], environment: environment)
+        #expect(fromServer.status == 0, "\(fromServer.stderr)")
+        // Thunderbird downloaded four of them earlier: Inbox holds them as it stores mail (LF,
+        // "From - " lines, its status headers), and a subfolder holds two older messages.
+        let source = try await StoreFactory.openSource(try StoreEndpoint(parsing: pop3("popd")), options: options())
+        var downloaded: [String] = []
+        for try await item in try await source.messages(in: try #require(try await source.listFolders().first)) {
+            guard case .message(let envelope) = item, downloaded.count < 4 else { continue }
+            let text = String(decoding: try envelope.data.loadAll(), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+            // Quoted as mboxrd (one more `>` on `>*From ` lines), so the body reads back unchanged.
+            let quoted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.drop(while: { $0 == ">" }).hasPrefix("From ") ? ">" + line : line
+            }.joined(separator: "\n")
+            downloaded.append("From - Mon Mar  4 09:15:02 2024\nX-Mozilla-Status: 0005\nX-Mozilla-Status2: 00000000\n" + quoted + "\n")
+        }
+        await source.close()
+        #expect(downloaded.count == 4)
+        let folders = directory.file("Local Folders")
+        try directory.write("Local Folders/Inbox", downloaded.joined())
+        try directory.write("Local Folders/Inbox.msf", "// Thunderbird's index")
+        try directory.write(
+            "Local Folders/Inbox.sbd/Receipts",
+            "From - Tue Jan  2 10:00:00 2018\nX-Mozilla-Status: 0001\nMessage-ID: <r1@shop.example>\nSubject: receipt\n\none\n\n"
+                + "From - Wed Jan  3 10:00:00 2018\nX-Mozilla-Status: 0000\nMessage-ID: <r2@shop.example>\nSubject: receipt\n\ntwo\n\n")
+        let imported = try await BuiltProducts.run(
+            ["copy", "mbox:\(folders)/", imapURL, "--ca-file", server.caFile, "--dedup", "--checkpoint", directory.file("b.sqlite"), "--json"],
+            environment: environment)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let report = try json(imported.stdout)
+        let rows = try #require(report["folders"] as? [[String: Any]])
+        let inbox = try #require(rows.first { $0["destination"] as? String == "INBOX" })
+        #expect(inbox["deduplicated"] as? Int == 4 && inbox["copied"] as? Int == 0, "\(rows)")
+        let receipts = try #require(rows.first { $0["destination"] as? String == "INBOX/Receipts" })
+        #expect(receipts["copied"] as? Int == 2)
+        let destination = try await StoreFactory.openSource(try StoreEndpoint(parsing: imapURL), options: options())
+        let listed = try await destination.listFolders()
+        #expect(listed.first { $0.path.displayName == "INBOX" }?.messageCount == 6)
+        let folder = try #require(listed.first { $0.path.displayName == "INBOX/Receipts" })
+        var seen: [String: Bool] = [:]
+        for try await item in try await destination.messages(in: folder) {
+            guard case .message(let envelope) = item else { continue }
+            seen[envelope.messageID ?? ""] = envelope.flags.system.contains(.seen)
+            #expect(!String(decoding: try envelope.data.loadAll(), as: UTF8.self).contains("X-Mozilla"))
+        }
+        await destination.close()
+        #expect(seen == ["<r1@shop.example>": true, "<r2@shop.example>": false])
+    }
+
     @Test("POP3-only options are refused for other sources; deleting needs the checkpoint", arguments: [
         ["copy", "mbox:/nonexistent.mbox", "maildir:/tmp/x", "--mark-seen"],
         ["copy", "mbox:/nonexistent.mbox", "maildir:/tmp/x", "--delete-after-copy"],

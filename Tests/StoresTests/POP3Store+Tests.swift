@@ -205,3 +205,55 @@ struct POP3StoreTests {
         #expect(try await fingerprints(target, options: plain) == fingerprints(try imap(server, "popa"), options: plain))
     }
 }
+
+/// Identities a real server does not produce, played by a scripted POP3 server.
+@Suite("POP3 message identity against a scripted server")
+struct POP3IdentityTests {
+    @Test("a shared UIDL keeps both messages; a malformed UIDL is never used, the headers identify the message")
+    func uidlFallbacks() async throws {
+        let messages = [
+            "Message-ID: <one@x>\r\nSubject: one\r\n\r\nfirst\r\n",
+            "Message-ID: <two@x>\r\nSubject: two\r\n\r\nsecond\r\n",
+            "Message-ID: <three@x>\r\nSubject: three\r\n\r\nthird\r\n",
+        ]
+        func headers(_ text: String) -> String { String(text[..<text.range(of: "\r\n\r\n")!.upperBound]) }
+        let sizes = messages.enumerated().map { "\($0 + 1) \($1.utf8.count)\r\n" }.joined()
+        var script: [ScriptedServer.Step] = [
+            .send("+OK ready\r\n"),
+            .answer(to: "CAPA", with: "+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n"),
+            .answer(to: "USER", with: "+OK\r\n"),
+            .answer(to: "PASS", with: "+OK\r\n"),
+            .answer(to: "CAPA", with: "+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n"),
+            .answer(to: "LIST", with: "+OK\r\n\(sizes).\r\n"),
+            .answer(to: "UIDL", with: "+OK\r\n1 shared\r\n2 shared\r\n3 not/../a valid uidl\r\n.\r\n"),
+        ]
+        for (index, message) in messages.enumerated() {
+            script.append(.answer(to: "TOP \(index + 1) 0", with: "+OK\r\n\(headers(message)).\r\n"))
+        }
+        for (index, message) in messages.enumerated() {
+            script.append(.answer(to: "RETR \(index + 1)", with: "+OK\r\n\(message).\r\n"))
+        }
+        script.append(.answer(to: "QUIT", with: "+OK bye\r\n"))
+        let server = try ScriptedServer(script: script)
+        var options = StoreOptions()
+        options.source.password = .command("echo pw")
+        options.source.allowPlaintext = true
+        let source = try await StoreFactory.openSource(try StoreEndpoint(parsing: "pop3://me@127.0.0.1:\(server.port)"), options: options)
+        let folder = try #require(try await source.listFolders().first)
+        #expect(folder.messageCount == 3)
+        let problems = await source.listingProblems()
+        #expect(problems.count == 1 && problems.first?.messageNumber == 3, "\(problems)")
+        var keys: [String] = []
+        let stream = try await source.messages(in: folder)
+        for try await item in stream {
+            if case .message(let envelope) = item { keys.append(envelope.key.value) }
+        }
+        stream.reader.close()
+        await source.close()
+        await server.wait()
+        #expect(keys.count == 3 && Set(keys).count == 3)
+        #expect(keys[0].hasPrefix("uidl:shared#") && keys[1].hasPrefix("uidl:shared#"))
+        #expect(keys[2].hasPrefix("top:") && !keys[2].contains("/"))
+        #expect(server.received.last == "QUIT")
+    }
+}

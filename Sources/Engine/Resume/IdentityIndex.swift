@@ -4,9 +4,11 @@ import MailCore
 /// The messages a destination folder holds, by identity, for `--dedup` and for matching again
 /// after the destination folder was replaced.
 ///
-/// A message matches a stored one with the same Message-ID, the same size (with CRLF line endings)
-/// and the same arrival date to the second (when both sides know it); a message without a
-/// Message-ID matches by fingerprint. Each stored message matches at most one message, so two
+/// A message matches a stored one with the same Message-ID and the same size (with CRLF line
+/// endings); among several such, one with the same arrival date to the second is preferred. The
+/// date does not have to agree: the copy a POP3 client downloaded is dated when it was
+/// downloaded, the one still on the server when it arrived. A message without a Message-ID
+/// matches by fingerprint. Each stored message matches at most one message, so two
 /// copies in the source need two in the destination, and two different messages that share a
 /// Message-ID are both copied.
 struct IdentityIndex {
@@ -34,11 +36,11 @@ struct IdentityIndex {
         guard var candidates = byMessageID[messageID], !candidates.isEmpty else { return nil }
         let size = try envelope.data.crlfSize()
         let seconds = envelope.internalDate.map { Int($0.timeIntervalSince1970.rounded(.down)) }
-        guard let index = candidates.firstIndex(where: { candidate in
-            guard candidate.crlfSize == size else { return false }
-            guard let seconds, let date = candidate.internalDate else { return true }
+        let sameDate = candidates.firstIndex { candidate in
+            guard candidate.crlfSize == size, let seconds, let date = candidate.internalDate else { return false }
             return Int(date.timeIntervalSince1970.rounded(.down)) == seconds
-        }) else { return nil }
+        }
+        guard let index = sameDate ?? candidates.firstIndex(where: { $0.crlfSize == size }) else { return nil }
         let reference = candidates.remove(at: index).reference
         byMessageID[messageID] = candidates
         return reference

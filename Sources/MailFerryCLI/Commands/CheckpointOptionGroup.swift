@@ -18,7 +18,7 @@ struct CheckpointOptionGroup: ParsableArguments {
     @ArgumentParser.Flag(help: "Also apply flag and keyword changes made on the source to messages copied before.")
     var syncFlags = false
 
-    @ArgumentParser.Flag(help: "Skip messages the destination folder already holds (same Message-ID, size and date; same content when there is no Message-ID).")
+    @ArgumentParser.Flag(help: "Skip messages the destination folder already holds (same Message-ID and size; same content when there is no Message-ID).")
     var dedup = false
 
     @ArgumentParser.Flag(help: "Copy only the messages that failed in earlier runs (also those that failed for good).")

@@ -13,15 +13,19 @@ import MailCore
 /// `Status`, `X-Status`, `X-Keywords`, `X-UID`, `X-IMAP`, `X-IMAPbase` and `Content-Length` are
 /// mbox bookkeeping, not message content: readers remove them from the message (as Dovecot hides
 /// them) and writers put fresh ones back, so a message's fingerprint does not change on the way
-/// through an mbox file. Thunderbird's `X-Mozilla-*` fields are left in the message.
+/// through an mbox file. Thunderbird's `X-Mozilla-Status`, `X-Mozilla-Status2` and
+/// `X-Mozilla-Keys` are its local bookkeeping too: read as flags, then removed, so that mail a
+/// POP3 client downloaded has the same bytes (and so the same identity for `--dedup`) as the copy
+/// still on the server.
 public enum MboxMetadata {
     /// Lower-cased names of the bookkeeping fields removed from messages read from mbox files.
     public static let bookkeepingFields: Set<String> = [
         "status", "x-status", "x-keywords", "x-uid", "x-imap", "x-imapbase", "content-length",
+        "x-mozilla-status", "x-mozilla-status2", "x-mozilla-keys",
     ]
 
     /// Lower-cased names of every field ``parse(fields:)`` reads.
-    public static let readFields: Set<String> = bookkeepingFields.union(["x-mozilla-status", "x-mozilla-keys"])
+    public static let readFields: Set<String> = bookkeepingFields
 
     /// What the header fields of one message say.
     public struct Parsed: Sendable {

@@ -57,7 +57,14 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        buffer.writeBuffer(&incoming)
+        // Message data leaves as slices of this buffer: take a fresh read as it is rather than
+        // copying it into a buffer that queued slices may still share (copy-on-write would keep
+        // every old storage alive until its slices are consumed).
+        if buffer.readableBytes == 0 {
+            buffer = incoming
+        } else {
+            buffer.writeBuffer(&incoming)
+        }
         do {
             while failure == nil, let event = try parser.parse(&buffer) {
                 try handle(event, context: context)
@@ -67,7 +74,11 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } catch {
             fail(error, context: context)
         }
-        if buffer.readerIndex > 64 * 1024 || buffer.readableBytes == 0 { buffer.discardReadBytes() }
+        if buffer.readableBytes == 0 {
+            buffer = ByteBuffer()
+        } else if buffer.readerIndex > 64 * 1024 {
+            buffer = ByteBuffer(bytes: buffer.readableBytesView)  // a partial line: keep only it
+        }
     }
 
     private func handle(_ event: POP3Event, context: ChannelHandlerContext) throws {
@@ -85,7 +96,14 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .continuation: trace?("S: + …")
         case .line(let bytes): trace?("S: \(ServerText.sanitize(String(decoding: bytes, as: UTF8.self), maximumLength: 200))")
-        case .data(let piece): dataBytes += piece.readableBytes
+        case .data(let piece):
+            dataBytes += piece.readableBytes
+            // Queue a copy: a slice would keep the whole receive buffer (TLS's, reused and
+            // reallocated as it refills) alive until the consumer gets to it.
+            var copy = context.channel.allocator.buffer(capacity: piece.readableBytes)
+            copy.writeImmutableBuffer(piece)
+            if !queue.push(.data(copy)) { readPaused = true }
+            return
         case .end:
             trace?(dataBytes > 0 ? "S: {\(dataBytes) bytes} ." : "S: .")
             dataBytes = 0

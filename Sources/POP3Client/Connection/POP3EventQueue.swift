@@ -5,8 +5,8 @@ import Synchronization
 /// back-pressure: past ``highWatermark`` bytes of message data the handler stops reading the
 /// socket, and reading resumes once the consumer has drained the queue below ``lowWatermark``.
 final class POP3EventQueue: Sendable {
-    static let highWatermark = 1 << 20
-    static let lowWatermark = 256 << 10
+    static let highWatermark = 512 << 10
+    static let lowWatermark = 128 << 10
 
     private struct State {
         var events: [POP3Event] = []

@@ -120,10 +120,11 @@ public final class POP3Store: MessageSource {
 
     public func listingProblems() async -> [MailError] { problems.withLock { $0 } }
 
-    /// QUIT on the parked session (nothing was marked for deletion in it).
+    /// Ends the parked session with QUIT, not waiting for the answer: nothing was marked for
+    /// deletion in it (deleting sessions QUIT and wait in ``removeCopied(_:in:)``).
     public func close() async {
         guard let session = parked.withLock({ value -> Session? in defer { value = nil }; return value }) else { return }
-        try? await session.connection.quit()
+        await session.connection.leave()
     }
 
     /// Checks out a session, turning protocol errors into store errors.
