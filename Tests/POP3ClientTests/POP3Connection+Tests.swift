@@ -68,6 +68,27 @@ struct POP3ConnectionTests {
         #expect(server.received == ["CAPA", "AUTH PLAIN \(plain)", "QUIT"])
     }
 
+    @Test("AUTH LOGIN answers both challenges, and the next listing is read as a listing")
+    func authLoginThenListing() async throws {
+        let server = try ScriptedServer(script: [
+            .send("+OK ready\r\n"),
+            .answer(to: "CAPA", with: "+OK\r\nSASL LOGIN\r\n.\r\n"),
+            .answer(to: "AUTH LOGIN", with: "+ VXNlcm5hbWU6\r\n"),
+            .answer(to: "YWxpY2U=", with: "+ UGFzc3dvcmQ6\r\n"),
+            .answer(to: "czNjcmV0", with: "+OK logged in\r\n"),
+            .answer(to: "CAPA", with: "+OK\r\nUIDL\r\n.\r\n"),
+            .answer(to: "LIST", with: "+OK\r\n1 120\r\n.\r\n"),
+            .answer(to: "QUIT", with: "+OK\r\n"),
+        ])
+        var configuration = configuration(port: server.port)
+        configuration.allowPlaintext = true
+        let connection = try await POP3Connection.connect(configuration)
+        #expect(try await connection.listing(.list) == [Array("1 120".utf8)])
+        try await connection.quit()
+        await server.wait()
+        #expect(server.received == ["CAPA", "AUTH LOGIN", "YWxpY2U=", "czNjcmV0", "CAPA", "LIST", "QUIT"])
+    }
+
     @Test("USER/PASS when the server offers no SASL; a rejected password is an authentication error")
     func userPassRejected() async throws {
         let server = try ScriptedServer(script: [

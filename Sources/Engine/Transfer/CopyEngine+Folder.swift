@@ -37,7 +37,8 @@ extension CopyEngine {
         if let checkpoint {
             do {
                 let loaded = try await FolderResume.load(checkpoint: checkpoint, entry: entry, options: options.resume)
-                try loaded.checkShrink()
+                // A source the run deletes from (--delete-after-copy) is meant to shrink.
+                if options.removal == nil { try loaded.checkShrink() }
                 resume = loaded
             } catch {
                 outcome.record(error, folder: entry.source.path)

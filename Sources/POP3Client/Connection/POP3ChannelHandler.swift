@@ -114,7 +114,7 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
             // Only while the server owes a response and we are not holding it back.
-            if parser.outstanding > 0 && !readPaused {
+            if (parser.outstanding > 0 || !parser.isAtResponseBoundary) && !readPaused {
                 fail(POP3Error.timeout(seconds: responseTimeout), context: context)
             }
             return

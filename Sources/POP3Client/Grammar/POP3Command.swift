@@ -38,7 +38,8 @@ public enum POP3Command: Sendable, Hashable {
         switch self {
         case .capa, .list, .uidl: return .lines
         case .retr, .top: return .message
-        case .auth, .authResponse: return .authentication
+        case .auth: return .authentication
+        case .authResponse: return .none
         default: return .singleLine
         }
     }

@@ -25,4 +25,6 @@ public enum POP3ResponseShape: Sendable, Hashable {
     case message
     /// AUTH: `+ challenge` lines until a final status line.
     case authentication
+    /// A line answering an AUTH challenge: no response of its own (the AUTH's continues).
+    case none
 }

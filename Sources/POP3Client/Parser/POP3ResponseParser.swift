@@ -49,6 +49,7 @@ public struct POP3ResponseParser: Sendable {
 
     /// Announces the response to the next command sent (in order).
     public mutating func expect(_ shape: POP3ResponseShape) {
+        guard shape != .none else { return }
         if shapeHead > 64 && shapeHead * 2 > shapes.count {
             shapes.removeFirst(shapeHead)
             shapeHead = 0
@@ -98,7 +99,7 @@ public struct POP3ResponseParser: Sendable {
                 switch shape {
                 case .lines: state = .lines(count: 0)
                 case .message: state = .message(size: 0, atLineStart: true)
-                case .singleLine, .authentication: break
+                case .singleLine, .authentication, .none: break
                 }
             }
             return .status(status)

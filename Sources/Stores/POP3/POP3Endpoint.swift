@@ -24,7 +24,7 @@ public struct POP3Endpoint: Sendable, Hashable, CustomStringConvertible {
         }
         if let slash = rest.firstIndex(of: "/") {
             guard rest[rest.index(after: slash)...].isEmpty else {
-                throw Self.usage("a POP3 account has no folders: drop the path from \"\(text)\" (--pop3-folder names the destination folder)")
+                throw Self.usage("a POP3 account has no folders: drop the path from \"\(text)\" (--to-folder names the destination folder)")
             }
             rest = rest[..<slash]
         }

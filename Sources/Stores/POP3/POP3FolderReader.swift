@@ -42,16 +42,11 @@ final class POP3FolderReader: MessageReader {
                 }
                 return try await step()
             } catch let error as POP3Error where error.isTransient && reconnects < Self.maximumReconnects {
+                // Start again (a new session and listing) on the next round, within the budget.
                 reconnects += 1
                 session?.connection.close()
                 session = nil
-                do {
-                    try await start()
-                } catch let error as POP3Error where error.isTransient && reconnects < Self.maximumReconnects {
-                    continue
-                } catch let error as POP3Error {
-                    throw POP3Store.mailError(error, scope: .folder, folder: folder)
-                }
+                started = false
             } catch let error as POP3Error {
                 throw POP3Store.mailError(error, scope: .folder, folder: folder)
             }
@@ -71,7 +66,9 @@ final class POP3FolderReader: MessageReader {
 
     /// The next message (or per-message failure), or `nil` at the end.
     private func step() async throws -> SourceItem? {
-        guard let connection = session?.connection else { return nil }
+        guard let connection = session?.connection else {
+            throw POP3Error.connectionClosed(reason: "no session to read the remaining messages with")
+        }
         let limit = connection.configuration.parserLimits.maximumMessageSize
         // Keep the pipeline full.
         while pendingHead + sent < pending.count && sent < connection.pipelineDepth {

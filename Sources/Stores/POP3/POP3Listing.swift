@@ -53,6 +53,9 @@ struct POP3Listing: Sendable {
                 throw POP3Error.protocolViolation(
                     "a LIST line that is not \"number size\": \(ServerText.sanitize(String(decoding: line.prefix(60), as: UTF8.self)))")
             }
+            guard sizes.last.map({ $0.number < number }) ?? true else {
+                throw POP3Error.protocolViolation("LIST names message \(number) twice or out of order")
+            }
             sizes.append((number, min(size, 1 << 40)))
         }
         var identifiers: [Int: String] = [:]
@@ -76,7 +79,7 @@ struct POP3Listing: Sendable {
         for id in identifiers.values { counts[id, default: 0] += 1 }
         // Messages UIDL cannot tell apart: fingerprint their headers.
         let needHeaders = sizes.filter { identifiers[$0.number].map { counts[$0]! > 1 } ?? true }.map(\.number)
-        let prints = try await headerFingerprints(of: needHeaders, sizes: Dictionary(uniqueKeysWithValues: sizes.map { ($0.number, $0.size) }), connection: connection)
+        let prints = try await headerFingerprints(of: needHeaders, sizes: Dictionary(sizes.map { ($0.number, $0.size) }, uniquingKeysWith: { first, _ in first }), connection: connection)
         var entries: [Entry] = []
         var used = Set<String>()
         for (number, size) in sizes {
