@@ -118,6 +118,19 @@ struct POP3Listing: Sendable {
     /// SHA-256 (first 16 bytes, hex) of each message's `TOP n 0` headers and its size.
     static func headerFingerprints(of numbers: [Int], sizes: [Int: Int], connection: POP3Connection) async throws -> [Int: String] {
         var result: [Int: String] = [:]
+        for (number, headers) in try await headers(of: numbers, connection: connection) {
+            var hash = SHA256()
+            hash.update(headers)
+            hash.update(Array("\n\(sizes[number] ?? 0)".utf8))
+            result[number] = hash.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        }
+        return result
+    }
+
+    /// Each message's header section (`TOP n 0`, pipelined), for the messages the server did not
+    /// refuse; at most `limit` bytes of each are kept.
+    static func headers(of numbers: [Int], connection: POP3Connection, limit: Int = 1 << 20) async throws -> [Int: [UInt8]] {
+        var result: [Int: [UInt8]] = [:]
         var next = 0
         var inFlight: [Int] = []
         while next < numbers.count || !inFlight.isEmpty {
@@ -128,12 +141,11 @@ struct POP3Listing: Sendable {
             }
             let number = inFlight.removeFirst()
             guard try await connection.readStatus().isOK else { continue }
-            var hash = SHA256()
+            var headers: [UInt8] = []
             try await connection.readMessage { piece in
-                piece.withUnsafeReadableBytes { hash.update($0) }
+                if headers.count < limit { headers += piece.readableBytesView.prefix(limit - headers.count) }
             }
-            hash.update(Array("\n\(sizes[number] ?? 0)".utf8))
-            result[number] = hash.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+            result[number] = headers
         }
         return result
     }

@@ -70,25 +70,9 @@ extension POP3Store {
         return RemovalResult(removed: candidates.count, kept: kept)
     }
 
-    /// The arrival dates the headers of these messages give (`TOP n 0`, pipelined).
+    /// The arrival dates the headers of these messages give (`TOP n 0`).
     private func arrivalDates(of numbers: [Int], connection: POP3Connection) async throws -> [Int: Date] {
-        var dates: [Int: Date] = [:]
-        var next = 0
-        var inFlight: [Int] = []
-        while next < numbers.count || !inFlight.isEmpty {
-            while next < numbers.count && inFlight.count < connection.pipelineDepth {
-                try await connection.send(.top(numbers[next], lines: 0))
-                inFlight.append(numbers[next])
-                next += 1
-            }
-            let number = inFlight.removeFirst()
-            guard try await connection.readStatus().isOK else { continue }
-            var headers: [UInt8] = []
-            try await connection.readMessage { piece in
-                if headers.count < HeaderScanner.scanLimit { headers += piece.readableBytesView.prefix(HeaderScanner.scanLimit - headers.count) }
-            }
-            if let date = HeaderScanner.scan(headers).arrivalDate { dates[number] = date }
-        }
-        return dates
+        let headers = try await POP3Listing.headers(of: numbers, connection: connection, limit: HeaderScanner.scanLimit)
+        return headers.compactMapValues { HeaderScanner.scan($0).arrivalDate }
     }
 }
