@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libarchive, for compressed archives (tar with gzip/zstd/xz/bzip2, zip); Debian: libarchive-dev.
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
+        ),
         // The model every store and the engine share: envelopes, flags, folders, errors, store protocols.
         .target(
             name: "MailCore",
@@ -39,6 +45,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         // On-disk formats (Maildir, mbox, gzip streams); no networking.
         .target(name: "MailFormats", dependencies: ["MailCore", "CZlib"], swiftSettings: swiftSettings),
+        // Archives: streaming tar/zip reading and writing with safety limits, MailFerry's archive
+        // layout (a Maildir tree plus manifest.jsonl) and its verifier; no networking.
+        .target(name: "MailArchive", dependencies: ["MailCore", "MailFormats", "CArchive"], swiftSettings: swiftSettings),
         // IMAP grammar: response types, a bounded incremental parser, the command encoder (ByteBuffer only).
         .target(
             name: "IMAPCore",
@@ -66,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Stores: the only place that knows both a format/protocol and the MailCore store protocols.
         .target(
-            name: "Stores", dependencies: ["MailCore", "MailFormats", "IMAPCore", "IMAPClient", "POP3Client"],
+            name: "Stores", dependencies: ["MailCore", "MailFormats", "MailArchive", "IMAPCore", "IMAPClient", "POP3Client"],
             swiftSettings: swiftSettings),
         // The copy engine: plans, streams and reports; knows stores only through MailCore protocols.
         .target(name: "Engine", dependencies: ["MailCore"], swiftSettings: swiftSettings),
@@ -79,7 +88,7 @@ let package = Package(
         .target(
             name: "MailFerryCLI",
             dependencies: [
-                "MailCore", "MailFormats", "Stores", "Engine", "Checkpoints", "IMAPClient", "POP3Client",
+                "MailCore", "MailFormats", "MailArchive", "Stores", "Engine", "Checkpoints", "IMAPClient", "POP3Client",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -122,6 +131,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MailFormatsTests", dependencies: ["MailFormats", "MailCore", "MailTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MailArchiveTests", dependencies: ["MailArchive", "MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "StoresTests",

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages MailFerry's build needs, when missing:
 #   zlib1g-dev (gzip mbox files), libssl-dev (libcrypto's SHA-256), libsqlite3-dev (checkpoints),
-#   pkg-config.
+#   libarchive-dev (compressed archives), pkg-config.
 # Swift itself must already be installed (https://www.swift.org/install/).
 set -euo pipefail
 
-packages=(zlib1g-dev libssl-dev libsqlite3-dev pkg-config)
+packages=(zlib1g-dev libssl-dev libsqlite3-dev libarchive-dev pkg-config)
 
 command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6.1 or later first" >&2; exit 2; }
 

@@ -52,6 +52,11 @@ public struct MailError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A source folder lost most of its messages since the last run (a safety stop).
         public static let sourceShrank = Code(rawValue: "source-shrank")
         public static let internalError = Code(rawValue: "internal")
+        /// An archive that could write outside its place or exhaust memory or disk (absolute or
+        /// `..` member names, links, devices, repeated names, a compression-ratio bomb).
+        public static let unsafeArchive = Code(rawValue: "unsafe-archive")
+        /// An archive member does not match its manifest (hash, size, missing or extra).
+        public static let verificationFailed = Code(rawValue: "verification-failed")
     }
 
     public var code: Code

@@ -8,8 +8,8 @@ import Musl
 import MailCore
 
 /// Thin, throwing wrappers over the POSIX calls the formats need; every error names the path.
-enum POSIX {
-    static func error(_ what: String, path: String, scope: MailError.Scope, code: Int32 = errno) -> MailError {
+package enum POSIX {
+    package static func error(_ what: String, path: String, scope: MailError.Scope, code: Int32 = errno) -> MailError {
         let mailCode: MailError.Code
         var retry: MailError.Retry = .never
         switch code {
@@ -24,7 +24,7 @@ enum POSIX {
             mailCode, scope: scope, retry: retry, "cannot \(what): \(SystemError.text(code))", path: path, errno: code)
     }
 
-    static func openRead(_ path: String, scope: MailError.Scope) throws -> Int32 {
+    package static func openRead(_ path: String, scope: MailError.Scope) throws -> Int32 {
         while true {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd >= 0 { return fd }
@@ -33,7 +33,7 @@ enum POSIX {
     }
 
     /// Reads up to `buffer.count` bytes; 0 means end of file.
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String, scope: MailError.Scope)
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String, scope: MailError.Scope)
         throws -> Int
     {
         while true {
@@ -43,7 +43,7 @@ enum POSIX {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, scope: MailError.Scope) throws {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, scope: MailError.Scope) throws {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
@@ -56,24 +56,24 @@ enum POSIX {
         }
     }
 
-    static func fsync(_ fd: Int32, path: String, scope: MailError.Scope) throws {
+    package static func fsync(_ fd: Int32, path: String, scope: MailError.Scope) throws {
         while sysFsync(fd) != 0 {
             if errno != EINTR { throw error("sync", path: path, scope: scope) }
         }
     }
 
     /// fsyncs a directory so that renames and creations in it are durable.
-    static func syncDirectory(_ path: String, scope: MailError.Scope) throws {
+    package static func syncDirectory(_ path: String, scope: MailError.Scope) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw error("open directory", path: path, scope: scope) }
         defer { close(fd) }
         try fsync(fd, path: path, scope: scope)
     }
 
-    enum FileKind { case file, directory, symlink, other }
+    package enum FileKind { case file, directory, symlink, other }
 
     /// The kind of `path` without following a final symlink; `nil` when it does not exist.
-    static func kind(_ path: String) -> FileKind? {
+    package static func kind(_ path: String) -> FileKind? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         switch info.st_mode & S_IFMT {
@@ -85,22 +85,22 @@ enum POSIX {
     }
 
     /// Whether `path` is a directory, following symlinks.
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// What a checkpoint compares to tell a file or directory apart from its replacement, and
     /// a changed one from an unchanged one.
-    struct FileStatus {
+    package struct FileStatus {
         /// `device:inode`: changes when the file is deleted and created again.
-        var identity: String
-        var size: Int64
+        package var identity: String
+        package var size: Int64
         /// Modification time in nanoseconds.
-        var modified: Int64
+        package var modified: Int64
     }
 
-    static func status(_ path: String) -> FileStatus? {
+    package static func status(_ path: String) -> FileStatus? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         #if canImport(Darwin)
@@ -111,14 +111,14 @@ enum POSIX {
         return FileStatus(identity: "\(info.st_dev):\(info.st_ino)", size: Int64(info.st_size), modified: modified)
     }
 
-    static func fileSize(_ path: String) -> Int? {
+    package static func fileSize(_ path: String) -> Int? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return Int(info.st_size)
     }
 
     /// Names in a directory, without `.` and `..`, unsorted.
-    static func listDirectory(_ path: String, scope: MailError.Scope) throws -> [String] {
+    package static func listDirectory(_ path: String, scope: MailError.Scope) throws -> [String] {
         guard let dir = opendir(path) else { throw error("list directory", path: path, scope: scope) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -134,7 +134,7 @@ enum POSIX {
     }
 
     /// Creates a directory (mode 0700) unless it exists; refuses to work through a symlink.
-    static func makeDirectory(_ path: String, scope: MailError.Scope) throws {
+    package static func makeDirectory(_ path: String, scope: MailError.Scope) throws {
         if mkdir(path, 0o700) == 0 { return }
         let code = errno
         if code == EEXIST {
@@ -151,7 +151,7 @@ enum POSIX {
         throw error("create directory", path: path, scope: scope, code: code)
     }
 
-    static func hostName() -> String {
+    package static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }

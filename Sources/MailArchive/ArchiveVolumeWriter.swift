@@ -1,0 +1,216 @@
+import Foundation
+import MailCore
+import MailFormats
+
+/// Writes one archive volume safely: messages stream into a temporary file next to the final
+/// name; ``commit()`` adds the manifest, flushes and fsyncs, reads the whole file back and checks
+/// it against the manifest, and only then gives it its final name (never replacing a file).
+/// An interrupted run leaves at most a temporary file, never a truncated archive under the
+/// final name. A volume that received no message writes nothing at all.
+public final class ArchiveVolumeWriter {
+    /// One message to archive.
+    public struct Message {
+        public var data: MessageData
+        public var folder: FolderPath
+        public var flags: FlagSet
+        public var internalDate: Date?
+        public var key: String
+        public var messageID: String?
+        public var fingerprint: Fingerprint
+
+        public init(
+            data: MessageData, folder: FolderPath, flags: FlagSet, internalDate: Date?, key: String, messageID: String?,
+            fingerprint: Fingerprint
+        ) {
+            self.data = data
+            self.folder = folder
+            self.flags = flags
+            self.internalDate = internalDate
+            self.key = key
+            self.messageID = messageID
+            self.fingerprint = fingerprint
+        }
+    }
+
+    /// What a committed volume holds.
+    public struct Summary: Sendable {
+        public var path: String
+        public var messages: Int
+        public var bytes: Int
+        /// Size of the archive file.
+        public var archiveBytes: Int
+    }
+
+    public let finalPath: String
+    public let format: ArchiveFormat
+    public let threads: Int
+    public let limits: ArchiveLimits
+    private var temporaryPath: String { finalPath.deletingLastPathComponent + "/." + finalPath.lastPathComponent + ".mailferry-partial" }
+    private var manifestPath: String { temporaryPath + ".manifest" }
+    private var fd: Int32 = -1
+    private var manifestFD: Int32 = -1
+    private var manifestBytes = 0
+    private var writer: ArchiveWriter?
+    private var sequence = 0
+    private var bytes = 0
+    /// Keyword letters per folder directory, for the Maildir names and `dovecot-keywords`.
+    private var keywordLetters: [String: [Keyword: Character]] = [:]
+    private var directories: [FolderPath: String] = [:]
+    private(set) public var committed: Summary?
+
+    public init(finalPath: String, format: ArchiveFormat, threads: Int = 1, limits: ArchiveLimits = .standard) {
+        self.finalPath = finalPath
+        self.format = format
+        self.threads = threads
+        self.limits = limits
+    }
+
+    deinit { abandon() }
+
+    /// Messages added so far.
+    public var messageCount: Int { sequence }
+
+    /// Adds a message; returns its member name and the keywords its file name could not carry
+    /// (more than 26 in one folder; the manifest keeps them all).
+    public func add(_ message: Message) throws -> (member: String, droppedKeywords: Set<Keyword>) {
+        try open()
+        guard let writer else { throw MailError.store(.internalError, "archive volume not open", path: finalPath) }
+        let directory: String
+        if let known = directories[message.folder] {
+            directory = known
+        } else {
+            directory = try ArchiveLayout.directory(for: message.folder)
+            directories[message.folder] = directory
+        }
+        var letters = keywordLetters[directory] ?? [:]
+        let (text, dropped) = MaildirInfo.letters(for: message.flags) { keyword in
+            if let letter = letters[keyword] { return letter }
+            guard letters.count < 26 else { return nil }
+            let letter = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(letters.count)))
+            letters[keyword] = letter
+            return letter
+        }
+        keywordLetters[directory] = letters
+        sequence += 1
+        let member = ArchiveLayout.memberName(
+            directory: directory, sequence: sequence, internalDate: message.internalDate, letters: text)
+        let digest = try writer.add(name: member, modified: message.internalDate, data: message.data)
+        bytes += message.data.count
+        let line = try ArchiveManifest.line(
+            for: ArchiveManifest.Entry(
+                member: member, folder: message.folder, flags: message.flags, internalDate: message.internalDate,
+                key: message.key, messageID: message.messageID, size: message.data.count, sha256: digest.hexString,
+                fingerprint: message.fingerprint))
+        try line.withUnsafeBytes { try POSIX.writeAll(manifestFD, $0, path: manifestPath, scope: .store) }
+        manifestBytes += line.count
+        return (member, dropped)
+    }
+
+    /// Finishes the volume: manifest, end of archive, fsync, read back and verify, final name.
+    /// Returns `nil` (and writes nothing) when no message was added. Throws when any step
+    /// fails; the temporary file is then removed and the final name never appears.
+    @discardableResult
+    public func commit() throws -> Summary? {
+        if let committed { return committed }
+        guard let writer else { return nil }
+        do {
+            try POSIX.fsync(manifestFD, path: manifestPath, scope: .store)
+            try writer.add(
+                name: ArchiveManifest.memberName, modified: Date(),
+                data: MessageData(file: FileSegment(path: manifestPath, length: manifestBytes)))
+            for (directory, letters) in keywordLetters.sorted(by: { $0.key < $1.key }) where !letters.isEmpty {
+                let lines = letters.sorted { $0.value < $1.value }.map {
+                    "\(Int($0.value.asciiValue! - UInt8(ascii: "a"))) \($0.key.name)\n"
+                }
+                try writer.add(name: "\(directory)/dovecot-keywords", modified: Date(), bytes: Array(lines.joined().utf8))
+            }
+            try writer.finish()
+            self.writer = nil
+            try POSIX.fsync(fd, path: temporaryPath, scope: .store)
+            close(fd)
+            fd = -1
+            let check = try ArchiveVerifier.verify(path: temporaryPath, limits: limits)
+            guard check.isIntact, check.messages == sequence else {
+                throw MailError(
+                    .verificationFailed, scope: .store, retry: .never,
+                    "the archive read back does not match what was written (\(check.matched) of \(sequence) messages "
+                        + "intact\(check.problems.first.map { "; \($0)" } ?? "")): it was not kept", path: temporaryPath)
+            }
+            try publish()
+            let size = POSIX.fileSize(finalPath) ?? 0
+            let summary = Summary(path: finalPath, messages: sequence, bytes: bytes, archiveBytes: size)
+            committed = summary
+            removeManifest()
+            return summary
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    /// Removes the temporary files (an interrupted or failed volume).
+    public func abandon() {
+        writer = nil
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+            unlink(temporaryPath)
+        } else if committed == nil && sequence > 0 {
+            unlink(temporaryPath)
+        }
+        removeManifest()
+    }
+
+    private func removeManifest() {
+        if manifestFD >= 0 {
+            close(manifestFD)
+            manifestFD = -1
+            unlink(manifestPath)
+        }
+    }
+
+    private func open() throws {
+        guard writer == nil else { return }
+        guard committed == nil else {
+            throw MailError.store(.internalError, "archive volume already committed", path: finalPath)
+        }
+        if POSIX.kind(finalPath) != nil {
+            throw MailError.store(
+                .unwritable, "the archive exists already and is never overwritten: choose another name", path: finalPath)
+        }
+        let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW
+        fd = Foundation.open(temporaryPath, flags, 0o600)
+        guard fd >= 0 else { throw POSIX.error("create", path: temporaryPath, scope: .store) }
+        manifestFD = Foundation.open(manifestPath, flags, 0o600)
+        guard manifestFD >= 0 else { throw POSIX.error("create", path: manifestPath, scope: .store) }
+        writer = try ArchiveWriter(fd: fd, path: temporaryPath, format: format, threads: threads)
+    }
+
+    /// Gives the verified temporary file its final name without ever replacing a file (a hard
+    /// link fails if the name exists), then makes the directory entry durable.
+    private func publish() throws {
+        if link(temporaryPath, finalPath) == 0 {
+            unlink(temporaryPath)
+        } else if errno == EEXIST {
+            throw MailError.store(
+                .unwritable, "the archive appeared while it was being written; the new one was not kept", path: finalPath)
+        } else if POSIX.kind(finalPath) == nil, rename(temporaryPath, finalPath) == 0 {
+            // File systems without hard links.
+        } else {
+            throw POSIX.error("rename the finished archive", path: finalPath, scope: .store)
+        }
+        try POSIX.syncDirectory(finalPath.deletingLastPathComponent, scope: .store)
+    }
+}
+
+extension String {
+    var deletingLastPathComponent: String {
+        guard let slash = lastIndex(of: "/") else { return "." }
+        return slash == startIndex ? "/" : String(self[..<slash])
+    }
+
+    var lastPathComponent: String {
+        guard let slash = lastIndex(of: "/") else { return self }
+        return String(self[index(after: slash)...])
+    }
+}

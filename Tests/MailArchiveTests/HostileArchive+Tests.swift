@@ -1,0 +1,113 @@
+import Foundation
+import MailArchive
+import MailCore
+import MailTesting
+import Testing
+
+/// Archives built to escape or exhaust: every one is refused with an `unsafe-archive` error that
+/// names the member, before any of its bytes are used.
+@Suite struct HostileArchiveTests {
+    private func readAll(_ path: String, limits: ArchiveLimits = .standard) throws {
+        let reader = try ArchiveReader(path: path, limits: limits)
+        while try reader.next() != nil { try reader.forEachChunk { _ in } }
+    }
+
+    private func expectRefusal(_ path: String, mentioning text: String, limits: ArchiveLimits = .standard) {
+        do {
+            try readAll(path, limits: limits)
+            Issue.record("\(path) was accepted")
+        } catch let error as MailError {
+            #expect(error.code == .unsafeArchive)
+            #expect(error.description.contains(text), "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    /// Writes an archive whose members have the given (unchecked) names.
+    private func archive(_ directory: TemporaryDirectory, _ name: String, members: [String]) throws -> String {
+        let path = directory.file(name)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(fd) }
+        let writer = try ArchiveWriter(fd: fd, path: path, format: try ArchiveFormat.from(path: name))
+        for member in members { try writer.add(name: member, modified: nil, bytes: Array("Subject: x\n\nhi\n".utf8)) }
+        try writer.finish()
+        return path
+    }
+
+    @Test(arguments: ["slip.tar.gz", "slip.zip"])
+    func zipSlipIsRefused(name: String) throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        expectRefusal(try archive(directory, name, members: ["Maildir/cur/ok", "../../etc/cron.d/evil"]), mentioning: "../../etc/cron.d/evil")
+    }
+
+    @Test func absolutePathsAreRefused() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        expectRefusal(try archive(directory, "abs.tar", members: ["/etc/passwd"]), mentioning: "absolute")
+    }
+
+    @Test func repeatedNamesAreRefused() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        expectRefusal(try archive(directory, "twice.tar.zst", members: ["a/cur/1", "a/cur/1"]), mentioning: "repeats")
+    }
+
+    @Test func symlinksAndHardlinksAreRefused() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("tree/cur"), withIntermediateDirectories: true)
+        try directory.write("tree/cur/real", "Subject: x\n\nhi\n")
+        try FileManager.default.createSymbolicLink(atPath: directory.file("tree/cur/link"), withDestinationPath: "/etc/passwd")
+        #expect(try run("/usr/bin/tar", ["-C", directory.file("tree"), "-cf", directory.file("sym.tar"), "cur"]) == 0)
+        expectRefusal(directory.file("sym.tar"), mentioning: "symbolic link")
+
+        try FileManager.default.removeItem(atPath: directory.file("tree/cur/link"))
+        try FileManager.default.linkItem(atPath: directory.file("tree/cur/real"), toPath: directory.file("tree/cur/hard"))
+        #expect(try run("/usr/bin/tar", ["-C", directory.file("tree"), "-cf", directory.file("hard.tar"), "cur"]) == 0)
+        expectRefusal(directory.file("hard.tar"), mentioning: "hard link")
+    }
+
+    @Test func aCompressionBombIsStopped() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        // 256 MiB of zeros (a sparse file) compresses to a few kilobytes.
+        let zeros = directory.file("zeros")
+        #expect(FileManager.default.createFile(atPath: zeros, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: zeros))
+        try handle.truncate(atOffset: 256 << 20)
+        try handle.close()
+        let path = directory.file("bomb.tar.zst")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let writer = try ArchiveWriter(fd: fd, path: path, format: .tarZstd)
+        try writer.add(name: "Maildir/cur/bomb", modified: nil, data: MessageData(file: FileSegment(path: zeros, length: 256 << 20)))
+        try writer.finish()
+        close(fd)
+        var limits = ArchiveLimits.standard
+        limits.maximumEntrySize = 1 << 30
+        expectRefusal(path, mentioning: "compression bomb", limits: limits)
+        // And an entry over the size limit is refused from its header.
+        limits.maximumEntrySize = 1 << 20
+        expectRefusal(path, mentioning: "over the limit", limits: limits)
+    }
+
+    @Test func tooManyMembersAreRefused() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        var limits = ArchiveLimits.standard
+        limits.maximumEntries = 3
+        expectRefusal(
+            try archive(directory, "many.tar", members: (1...5).map { "Maildir/cur/\($0)" }), mentioning: "more than 3",
+            limits: limits)
+    }
+
+    private func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
