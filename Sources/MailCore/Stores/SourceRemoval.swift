@@ -9,10 +9,22 @@ public struct RemovalRequest: Sendable {
     /// When set, only messages that arrived before this date are deleted (the others stay until
     /// a later run); a message whose date cannot be told stays.
     public var olderThan: Date?
+    /// The content fingerprint the checkpoint recorded for each key, when known. A store whose
+    /// keys do not pin a message's content (mbox offsets) deletes a message only when its
+    /// content still has this fingerprint.
+    public var fingerprints: [SourceKey: Fingerprint]
+    /// IMAP servers without UIDPLUS can only expunge every `\Deleted` message of a folder,
+    /// including ones marked by someone else; they are refused unless this is set (`--force-expunge`).
+    public var allowsPlainExpunge: Bool
 
-    public init(keys: Set<SourceKey>, olderThan: Date? = nil) {
+    public init(
+        keys: Set<SourceKey>, olderThan: Date? = nil, fingerprints: [SourceKey: Fingerprint] = [:],
+        allowsPlainExpunge: Bool = false
+    ) {
         self.keys = keys
         self.olderThan = olderThan
+        self.fingerprints = fingerprints
+        self.allowsPlainExpunge = allowsPlainExpunge
     }
 }
 

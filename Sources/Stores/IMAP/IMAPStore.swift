@@ -11,7 +11,8 @@ import Synchronization
 /// Writing: CREATE (with the server's delimiter and namespace prefix), SUBSCRIBE, APPEND with the
 /// flags PERMANENTFLAGS allows and the arrival date, MULTIAPPEND or pipelined LITERAL+ when
 /// offered; APPENDUID is the durable reference. Each folder uses its own connection from a pool,
-/// so several folders move at once.
+/// so several folders move at once. Deleting copied messages (`--delete-from-source`) is the one
+/// place that SELECTs a source folder read-write (see `IMAPStore+Removal`).
 public final class IMAPStore: MessageSource, MessageSink {
     public let endpoint: IMAPEndpoint
     public let options: ConnectionOptions
@@ -72,10 +73,13 @@ public final class IMAPStore: MessageSource, MessageSink {
         self.names = names
         self.otherNamespaces = otherNamespaces
         self.serverCapabilities = serverCapabilities
-        capabilities = StoreCapabilities(
+        var capabilities = StoreCapabilities(
             systemFlags: .all, keywords: .unlimited, internalDate: true, hierarchy: .tree,
             maximumMessageSize: serverCapabilities.value(of: "APPENDLIMIT").flatMap(Int.init),
             maximumConcurrency: options.connections)
+        // UID EXPUNGE with UIDPLUS; without it only when plain expunging is allowed (IMAPStore+Removal).
+        capabilities.removesCopiedMessages = true
+        self.capabilities = capabilities
     }
 
     // MARK: - Folders

@@ -8,13 +8,18 @@ import MailFormats
 /// on an existing tree, chosen by option for a new one). Flags map to `:2,` letters and
 /// keywords to `dovecot-keywords` letters (26 per folder at most); the arrival date is the file
 /// time. Delivery is tmp → fsync → rename, so a crash never leaves a partial message visible.
+/// As a source it can delete copied messages (`--delete-from-source`, see `MaildirStore+Removal`).
 public final class MaildirStore: MessageSource, MessageSink {
     public let tree: MaildirTree
     public let options: StoreOptions
     public var displayName: String { "maildir:\(tree.root)" }
 
-    public let capabilities = StoreCapabilities(
-        systemFlags: .all, keywords: .limited(MaildirKeywords.maximumCount), internalDate: true, hierarchy: .tree)
+    public let capabilities: StoreCapabilities = {
+        var capabilities = StoreCapabilities(
+            systemFlags: .all, keywords: .limited(MaildirKeywords.maximumCount), internalDate: true, hierarchy: .tree)
+        capabilities.removesCopiedMessages = true  // see MaildirStore+Removal.swift
+        return capabilities
+    }()
 
     /// Opens an existing Maildir for reading; its layout is detected (the option only decides
     /// when the tree has no sub-folders to tell by).

@@ -7,7 +7,8 @@ import MailFormats
 /// Reading detects the dialect (see `MboxDialect`), maps `Status`/`X-Status`/`X-Keywords` (and
 /// Thunderbird's `X-Mozilla-Status`) to flags and the `From ` line date to the arrival date.
 /// Writing appends mboxrd under a dotlock and an `fcntl` lock and never rewrites existing bytes;
-/// `.gz` files are read and appended compressed.
+/// `.gz` files are read and appended compressed. Deleting copied messages (`--delete-from-source`)
+/// rewrites a plain file under the same locks (see `MboxStore+Removal`); `.gz` files refuse it.
 public final class MboxStore: MessageSource, MessageSink {
     enum Shape: Sendable {
         case file(path: String, compressed: Bool)
@@ -73,7 +74,10 @@ public final class MboxStore: MessageSource, MessageSink {
     private static func capabilities(for shape: Shape) -> StoreCapabilities {
         let hierarchy: StoreCapabilities.Hierarchy
         if case .file = shape { hierarchy = .single } else { hierarchy = .tree }
-        return StoreCapabilities(systemFlags: .all, keywords: .unlimited, internalDate: true, hierarchy: hierarchy)
+        var capabilities = StoreCapabilities(systemFlags: .all, keywords: .unlimited, internalDate: true, hierarchy: hierarchy)
+        // Deleting copied messages rewrites a plain file (MboxStore+Removal); a gzip file is refused.
+        if case .file(_, compressed: true) = shape {} else { capabilities.removesCopiedMessages = true }
+        return capabilities
     }
 
     public func listFolders() async throws -> [FolderInfo] {
