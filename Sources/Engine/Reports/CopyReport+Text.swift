@@ -22,6 +22,7 @@ extension CopyReport {
                 if folder.inFlightFound > 0 { line += ", \(folder.inFlightFound) found after the interruption" }
                 if folder.flagsUpdated > 0 { line += ", flags updated on \(folder.flagsUpdated)" }
                 if folder.failed > 0 { line += ", \(folder.failed) failed" }
+                if folder.filtered > 0 { line += ", \(folder.filtered) left out by the filter" }
             }
             if folder.removedFromSource > 0 { line += ", \(folder.removedFromSource) deleted from the source" }
             if let error = folder.error { line += "  [\(error)]" }
@@ -42,6 +43,11 @@ extension CopyReport {
             lines += losses.map { "  \($0.folder): \($0.flag) on \($0.messages) message\($0.messages == 1 ? "" : "s")" }
         }
         lines += notes.map { "Note: \($0)" }
+        for file in writtenFiles {
+            lines.append(
+                "Wrote \(file.path): \(Self.count(file.messages, "message")), \(Self.formatBytes(file.bytes)) in "
+                    + "\(Self.formatBytes(file.fileBytes)) (read back and verified)")
+        }
         if let stoppedBy { lines.append("Stopped: \(stoppedBy.text)") }
         let seconds = String(format: "%.2f", self.seconds)
         if dryRun {
@@ -59,6 +65,7 @@ extension CopyReport {
             if totals.flagsUpdated > 0 { summary += "; flags updated on \(totals.flagsUpdated)" }
             if totals.removedFromSource > 0 { summary += "; \(totals.removedFromSource) deleted from the source" }
             if totals.failed > 0 { summary += "; \(totals.failed) failed" }
+            if totals.filtered > 0 { summary += "; \(totals.filtered) left out by the filter" }
             lines.append(summary)
         }
         if let checkpoint { lines.append("Checkpoint: \(checkpoint)") }

@@ -34,6 +34,8 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var flagsUpdated = 0
         /// Copied messages deleted from the source (`--delete-after-copy`, `--delete-older-than`).
         public var removedFromSource = 0
+        /// Messages left out by the message filter (`--older-than`, `--before`, unread, flagged).
+        public var filtered = 0
         /// The checkpoint showed nothing new in this folder, so it was not read.
         public var upToDate = false
         /// In a dry run: messages and bytes that would be copied.
@@ -85,6 +87,23 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         }
     }
 
+    /// A file the run completed: an archive volume, verified and given its final name.
+    public struct WrittenFile: Sendable, Codable {
+        public var path: String
+        public var messages: Int
+        /// The messages' bytes.
+        public var bytes: Int
+        /// The file's size.
+        public var fileBytes: Int
+
+        public init(path: String, messages: Int, bytes: Int, fileBytes: Int) {
+            self.path = path
+            self.messages = messages
+            self.bytes = bytes
+            self.fileBytes = fileBytes
+        }
+    }
+
     /// Flags the destination could not keep.
     public struct Loss: Sendable, Codable {
         public var folder: String
@@ -102,6 +121,7 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var deduplicated = 0
         public var flagsUpdated = 0
         public var removedFromSource = 0
+        public var filtered = 0
     }
 
     public var tool = "mailferry"
@@ -120,6 +140,8 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
     public var losses: [Loss] = []
     public var notes: [String] = []
     public var totals = Totals()
+    /// Files the run wrote as a whole (an archive volume), when the destination is one.
+    public var writtenFiles: [WrittenFile] = []
     /// The error that stopped the run, when ``outcome`` is `.stopped`.
     public var stoppedBy: Problem?
 
@@ -146,6 +168,7 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         totals.deduplicated = folders.reduce(0) { $0 + $1.deduplicated }
         totals.flagsUpdated = folders.reduce(0) { $0 + $1.flagsUpdated }
         totals.removedFromSource = folders.reduce(0) { $0 + $1.removedFromSource }
+        totals.filtered = folders.reduce(0) { $0 + $1.filtered }
         totals.failed = failures.filter { $0.scope == .message }.count
         totals.warnings = warnings.count
         if stoppedBy != nil {

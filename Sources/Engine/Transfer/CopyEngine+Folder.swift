@@ -86,13 +86,17 @@ extension CopyEngine {
             }
             if outcome.stoppedBy == nil {
                 do {
-                    try await resume.finish(complete: complete && outcome.report.error == nil, flagsSynchronised: flagToken)
+                    // Messages the filter left out must be read again next time (a later cutoff).
+                    try await resume.finish(
+                        complete: complete && outcome.report.error == nil && outcome.report.filtered == 0,
+                        flagsSynchronised: flagToken)
                     options.resume.faultPoint?(.afterFolder)
                 } catch {
                     outcome.record(error, folder: entry.source.path)
                 }
             }
-            if let removal = options.removal, complete, outcome.stoppedBy == nil {
+            // A sink durable only on close (an archive) deletes after that close (see run()).
+            if let removal = options.removal, complete, outcome.stoppedBy == nil, !sink.capabilities.durableOnClose {
                 await removeCopied(entry, resume: resume, policy: removal, outcome: &outcome)
             }
         }
@@ -109,10 +113,19 @@ extension CopyEngine {
     private func removeCopied(
         _ entry: CopyPlan.Entry, resume: FolderResume, policy: SourceRemovalPolicy, outcome: inout FolderOutcome
     ) async {
-        let keys = Set(resume.doneMessages.keys)
-        guard !keys.isEmpty else { return }
+        await removeCopied(entry, done: resume.doneMessages, policy: policy, outcome: &outcome)
+    }
+
+    /// Asks the source to delete `done` (keys with the fingerprints the checkpoint recorded).
+    func removeCopied(
+        _ entry: CopyPlan.Entry, done: [SourceKey: DoneSummary], policy: SourceRemovalPolicy, outcome: inout FolderOutcome
+    ) async {
+        guard !done.isEmpty else { return }
         do {
-            let result = try await source.removeCopied(RemovalRequest(keys: keys, olderThan: policy.olderThan), in: entry.source)
+            let request = RemovalRequest(
+                keys: Set(done.keys), olderThan: policy.olderThan, fingerprints: done.mapValues(\.fingerprint),
+                allowsPlainExpunge: policy.allowsPlainExpunge)
+            let result = try await source.removeCopied(request, in: entry.source)
             outcome.report.removedFromSource += result.removed
             if result.kept > 0 {
                 outcome.notes.append(
@@ -186,7 +199,12 @@ extension CopyEngine {
                                 decision = .copy
                             }
                             switch decision {
-                            case .copy: toStore.append(envelope)
+                            case .copy:
+                                if let filter = options.filter, !filter.admits(envelope) {
+                                    outcome.report.filtered += 1
+                                } else {
+                                    toStore.append(envelope)
+                                }
                             case .alreadyCopied: outcome.report.skipped += 1
                             case .notSelected: break
                             case .duplicate(let reference):

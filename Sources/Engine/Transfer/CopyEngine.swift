@@ -32,6 +32,12 @@ public struct CopyEngine: Sendable {
     /// Folders are copied one at a time, or several at once when both stores allow it
     /// (``StoreCapabilities/maximumConcurrency``); the report lists them in plan order either way.
     public func run() async -> CopyReport {
+        // A sink durable only on close: done marks wait for that close (see DeferredCheckpoint).
+        if sink.capabilities.durableOnClose, let checkpoint, !(checkpoint is DeferredCheckpoint) {
+            return await CopyEngine(
+                source: source, sink: sink, options: options, checkpoint: DeferredCheckpoint(checkpoint), observer: observer
+            ).run()
+        }
         let started = Date()
         var report = CopyReport(
             version: MailFerryVersion.current, source: source.displayName, destination: sink.displayName,
@@ -90,6 +96,9 @@ public struct CopyEngine: Sendable {
                     }
                 }
             }
+            if sink.capabilities.durableOnClose && !options.dryRun {
+                await closeDurableSink(plan: plan, outcomes: &outcomes, report: &report)
+            }
             for outcome in outcomes.compactMap({ $0 }) {
                 report.folders.append(outcome.report)
                 report.failures += outcome.failures
@@ -118,6 +127,45 @@ public struct CopyEngine: Sendable {
             }
         }
         return report
+    }
+
+    /// Closes a sink durable only on close (an archive: finished, read back, verified and
+    /// given its final name), then records its messages as done, then — when asked — deletes
+    /// from the source what the checkpoint records as stored, this run's and earlier runs'.
+    private func closeDurableSink(plan: CopyPlan, outcomes: inout [FolderOutcome?], report: inout CopyReport) async {
+        do {
+            try await sink.close()
+        } catch {
+            let copied = outcomes.reduce(0) { $0 + ($1?.report.copied ?? 0) }
+            for index in outcomes.indices { outcomes[index]?.report.copied = 0 }
+            let problem = (error as? MailError) ?? MailError(.internalError, scope: .store, retry: .never, "\(error)")
+            report.stoppedBy = CopyReport.Problem(problem)
+            report.notes.append(
+                "the destination could not be completed, so none of the \(copied) message(s) of this run was recorded "
+                    + "as copied; the next run copies them again")
+            return
+        }
+        guard let deferred = checkpoint as? DeferredCheckpoint else { return }
+        options.resume.faultPoint?(.afterSinkClose)
+        do {
+            try await deferred.commit()
+            options.resume.faultPoint?(.afterCommit)
+        } catch {
+            report.stoppedBy = CopyReport.Problem(
+                MailError(.checkpoint, scope: .store, retry: .later, "the destination is complete but the checkpoint could not record it: \(error)"))
+            return
+        }
+        guard let removal = options.removal else { return }
+        for (index, entry) in plan.entries.enumerated() {
+            guard var outcome = outcomes[index], outcome.stoppedBy == nil, outcome.report.error == nil else { continue }
+            do {
+                let folder = try await deferred.committedFolder(source: entry.source.path, destination: entry.destination)
+                await removeCopied(entry, done: folder.done, policy: removal, outcome: &outcome)
+            } catch {
+                outcome.record(error, folder: entry.source.path)
+            }
+            outcomes[index] = outcome
+        }
     }
 
     private func planFolder(_ entry: CopyPlan.Entry) async -> FolderOutcome {

@@ -19,6 +19,9 @@ public struct CopyOptions: Sendable {
     /// Delete messages from the source once their copies are confirmed (needs a checkpoint and
     /// a source that can: POP3). `nil`, the default, leaves the source untouched.
     public var removal: SourceRemovalPolicy?
+    /// Which messages to copy at all (`nil`, the default: every one). Messages left out are
+    /// not recorded, so a later run with a later cutoff takes them.
+    public var filter: MessageFilter?
 
     public init() {}
 }
@@ -29,8 +32,14 @@ public struct SourceRemovalPolicy: Sendable {
     /// Keep messages that arrived on or after this date (`--delete-older-than`); `nil` deletes
     /// every copied message (`--delete-after-copy`).
     public var olderThan: Date?
+    /// An IMAP source without UIDPLUS may expunge the whole folder's `\\Deleted` messages
+    /// (`--force-expunge`).
+    public var allowsPlainExpunge = false
 
-    public init(olderThan: Date? = nil) { self.olderThan = olderThan }
+    public init(olderThan: Date? = nil, allowsPlainExpunge: Bool = false) {
+        self.olderThan = olderThan
+        self.allowsPlainExpunge = allowsPlainExpunge
+    }
 }
 
 /// Rerun behaviour; it needs a checkpoint, except `dedup`.
@@ -64,4 +73,8 @@ public enum FaultPoint: String, Sendable, CaseIterable {
     case afterDone = "after-done"
     /// A folder's state (tokens, validities) is saved.
     case afterFolder = "after-folder"
+    /// A sink durable only on close (an archive) completed; the checkpoint does not know yet.
+    case afterSinkClose = "after-sink-close"
+    /// The checkpoint recorded that close; nothing was deleted from the source yet.
+    case afterCommit = "after-commit"
 }

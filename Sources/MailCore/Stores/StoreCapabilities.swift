@@ -30,6 +30,10 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     public var updatesFlags: Bool
     /// Whether, as a source, it can delete messages after they were copied (POP3).
     public var removesCopiedMessages = false
+    /// Whether, as a sink, what it stores becomes durable only when ``MessageSink/close()``
+    /// succeeds (an archive volume, which gets its final name once complete and verified):
+    /// the engine then records messages as done only after that close.
+    public var durableOnClose = false
 
     public init(
         systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,
