@@ -1,4 +1,4 @@
 /// MailFerry's version, shown by `--version` and written into every report.
 public enum MailFerryVersion {
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }

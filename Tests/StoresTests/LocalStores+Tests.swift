@@ -94,6 +94,7 @@ struct LocalStoreTests {
     @Test("endpoints parse; unknown and future schemes say so", arguments: [
         ("maildir:/srv/mail", "maildir:/srv/mail"), ("pop3s://me@pop.example.com", "pop3s://me@pop.example.com"),
         ("pop3://me%40example.com@[::1]:1110", "pop3://me%40example.com@[::1]:1110"), ("POP3S://me@h:995", "pop3s://me@h"), ("mbox:old.mbox.gz", "mbox:old.mbox.gz"), ("maildir:///abs", "maildir:/abs"),
+        ("archive:/srv/mail-2024.tar.zst", "archive:/srv/mail-2024.tar.zst"), ("archive:///abs.zip", "archive:/abs.zip"),
     ])
     func endpoints(text: String, expected: String) throws {
         #expect(try StoreEndpoint(parsing: text).description == expected)
@@ -103,7 +104,8 @@ struct LocalStoreTests {
     func badEndpoints() {
         #expect { try StoreEndpoint(parsing: "/just/a/path") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
         #expect { try StoreEndpoint(parsing: "ftp://x") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
-        #expect { try StoreEndpoint(parsing: "archive:mail.tar.zst") } throws: { ($0 as? MailError)?.code == .unsupported }
+        #expect { try StoreEndpoint(parsing: "gmail://me@gmail.com") } throws: { ($0 as? MailError)?.code == .unsupported }
+        #expect { try StoreEndpoint(parsing: "archive:") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
         #expect { try StoreEndpoint(parsing: "pop3s://host") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
         #expect { try StoreEndpoint(parsing: "pop3://me@host:99999") } throws: { ($0 as? MailError)?.code == .invalidEndpoint }
         #expect { try StoreEndpoint(parsing: "imaps://me:secret@host") } throws: { ($0 as? MailError)?.summary.contains("password in the URL") == true }

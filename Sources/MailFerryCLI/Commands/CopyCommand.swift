@@ -139,11 +139,12 @@ struct CopyCommand: AsyncParsableCommand {
         let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions, checkpoint: checkpoint) {
             display.handle($0)
         }
-        let result = await engine.run()
+        var result = await engine.run()
         display.finish()
         await checkpoint?.close()
         await sourceStore.close()
         try? await sinkStore.close()
+        if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
 
         try ReportOutput.emit(result, json: json, file: report)
         throw ExitStatus(result.outcome).exitCode
@@ -186,6 +187,10 @@ struct PlannedSink: MessageSink {
                 return PlannedSink(displayName: sink.displayName, capabilities: sink.capabilities, existing: folders)
             }
             return PlannedSink(displayName: endpoint.description, capabilities: StoreCapabilities(), existing: [])
+        case .archive:
+            var capabilities = StoreCapabilities(maximumConcurrency: 1, updatesFlags: false)
+            capabilities.durableOnClose = true
+            return PlannedSink(displayName: endpoint.description, capabilities: capabilities, existing: [])
         case .maildir(let path), .mbox(let path):
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)

@@ -11,6 +11,8 @@ public struct MailFerryCommand: AsyncParsableCommand {
               maildir:PATH              a Maildir tree (Maildir++ or fs layout)
               mbox:PATH                 an mbox file (.gz too) or a directory of mbox files
               imaps://user@host[/folder] an IMAP account over TLS (imap:// uses STARTTLS)
+              pop3s://user@host         a POP3 account over TLS (pop3:// uses STLS; source only)
+              archive:FILE              a .tar.zst/.tar.gz/.tar.xz/.tar.bz2/.tar/.zip archive
 
             Exit codes: 0 all copied (verify: everything matches), 1 some messages failed or \
             differ (listed), 2 usage or configuration error, 3 a store could not be opened (or \
@@ -18,7 +20,7 @@ public struct MailFerryCommand: AsyncParsableCommand {
             it is damaged, missing or another job's).
             """,
         version: MailFerryVersion.current,
-        subcommands: [CopyCommand.self, StatusCommand.self, VerifyCommand.self, FoldersCommand.self]
+        subcommands: [CopyCommand.self, ArchiveCommand.self, StatusCommand.self, VerifyCommand.self, FoldersCommand.self]
     )
 
     public init() {}

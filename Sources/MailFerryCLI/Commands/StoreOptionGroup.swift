@@ -1,4 +1,5 @@
 import ArgumentParser
+import MailArchive
 import MailCore
 import MailFormats
 import Stores
@@ -20,6 +21,9 @@ struct StoreOptionGroup: ParsableArguments {
     @Option(help: "Seconds to wait for another program's lock on an mbox file.")
     var lockTimeout: Double = 30
 
+    @Option(help: "Format of a new archive whose name does not tell: zst, gz, xz, bz2, tar or zip.")
+    var archiveFormat: ArchiveFormatArgument?
+
     var storeOptions: StoreOptions {
         var options = StoreOptions()
         options.maildirLayout = maildirLayout?.layout
@@ -27,7 +31,17 @@ struct StoreOptionGroup: ParsableArguments {
         options.maildirLineEndings = keepLineEndings ? nil : .lf
         options.mboxDialect = mboxDialect.dialect
         options.lockTimeout = lockTimeout
+        options.archiveFormat = archiveFormat?.format
         return options
+    }
+}
+
+struct ArchiveFormatArgument: ExpressibleByArgument {
+    var format: ArchiveFormat
+
+    init?(argument: String) {
+        guard let format = ArchiveFormat(option: argument) else { return nil }
+        self.format = format
     }
 }
 
@@ -69,7 +83,7 @@ enum EndpointOpener {
             return try await StoreFactory.openSink(endpoint, options: options)
         } catch let error as MailError {
             Terminal.standardError("mailferry: cannot open destination \(endpoint): \(error.description)")
-            throw ExitStatus.storeFailure.exitCode
+            throw ExitStatus.forError(error).exitCode
         }
     }
 }

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Engine
 import Foundation
+import MailArchive
 import MailCore
 import Stores
 
 /// `mailferry verify SOURCE DEST`: compares the two sides folder by folder, with the same
-/// endpoint and mapping options as `copy`.
+/// endpoint and mapping options as `copy`. `mailferry verify archive:FILE` checks an archive
+/// against its own manifest.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -18,17 +20,23 @@ struct VerifyCommand: AsyncParsableCommand {
             old account. Exit 0 only when everything matches (messages only in the destination \
             are allowed unless --exact), 1 when something differs, 3 when a store failed.
 
+            With a single archive:FILE, reads the whole archive and checks every message \
+            against its manifest line (present, same size, same SHA-256) and that no message \
+            file is missing from the manifest; exit 0 when intact, 1 when not, 3 when it cannot \
+            be read or is unsafe.
+
             Examples:
               mailferry verify imaps://me@old.example.com imaps://me@new.example.com
               mailferry verify mbox:~/old.mbox maildir:~/Maildir --to-folder Imported --json
+              mailferry verify archive:~/mail-archive/mail-2026-01-01.tar.zst
             """
     )
 
     @Argument(help: "The source of the copy.")
     var source: String
 
-    @Argument(help: "The destination of the copy (only read).")
-    var destination: String
+    @Argument(help: "The destination of the copy (only read); none to check an archive:FILE alone.")
+    var destination: String?
 
     @Option(name: .customLong("folder"), help: "Compare only folders matching this glob (repeatable).")
     var folders: [String] = []
@@ -57,6 +65,14 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let sourceEndpoint = try EndpointOpener.parse(source)
+        guard let destination else {
+            guard case .archive(let path) = sourceEndpoint else {
+                Terminal.standardError("mailferry: verify needs SOURCE and DEST (or a single archive:FILE)")
+                throw ExitStatus.usage.exitCode
+            }
+            try verifyArchive(path)
+            return
+        }
         let destinationEndpoint = try EndpointOpener.parse(destination)
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
@@ -85,5 +101,56 @@ struct VerifyCommand: AsyncParsableCommand {
         try ReportOutput.emit(result, json: json, file: report)
         if result.stoppedBy != nil { throw ExitStatus.storeFailure.exitCode }
         throw (result.matches ? ExitStatus.success : ExitStatus.partial).exitCode
+    }
+}
+
+extension VerifyCommand {
+    /// Checks an archive against its manifest and reports.
+    func verifyArchive(_ path: String) throws {
+        let result: ArchiveVerifier.Result
+        do {
+            result = try ArchiveVerifier.verify(path: path)
+        } catch let error as MailError {
+            Terminal.standardError("mailferry: \(error.description)")
+            throw ExitStatus.storeFailure.exitCode
+        }
+        try ReportOutput.emit(ArchiveVerifyReport(result), json: json, file: report)
+        throw (result.isIntact ? ExitStatus.success : ExitStatus.partial).exitCode
+    }
+}
+
+/// What `mailferry verify archive:FILE` found.
+struct ArchiveVerifyReport: PrintableReport {
+    var tool = "mailferry"
+    var version = MailFerryVersion.current
+    var archive: String
+    var intact: Bool
+    var messages: Int
+    var matched: Int
+    var bytes: Int
+    var folders: [String: Int]
+    var problems: [String]
+
+    init(_ result: ArchiveVerifier.Result) {
+        archive = result.path
+        intact = result.isIntact
+        messages = result.messages
+        matched = result.matched
+        bytes = result.bytes
+        problems = result.problems
+        var folders: [String: Int] = [:]
+        for entry in result.entries { folders[(entry.folderPath ?? .inbox).displayName, default: 0] += 1 }
+        self.folders = folders
+    }
+
+    var text: String {
+        var lines = ["Archive \(archive):"]
+        for (folder, count) in folders.sorted(by: { $0.key < $1.key }) { lines.append("  \(folder)  \(count) message(s)") }
+        lines += problems.map { "Problem: \($0)" }
+        lines.append(
+            intact
+                ? "Intact: all \(messages) message(s) match the manifest (\(CopyReport.formatBytes(bytes)))."
+                : "NOT intact: \(matched) of \(messages) message(s) match the manifest; \(problems.count) problem(s).")
+        return lines.joined(separator: "\n")
     }
 }

@@ -11,14 +11,15 @@ import MailCore
 /// | `imap://user@host[:port][/folder]` | an IMAP account with STARTTLS (required) |
 /// | `pop3s://user@host[:port]` | a POP3 account over TLS (source only) |
 /// | `pop3://user@host[:port]` | a POP3 account with STLS (required; source only) |
+/// | `archive:PATH` | an archive file (`.tar.zst`, `.tar.gz`, `.tar.xz`, `.tar.bz2`, `.tar`, `.zip`) |
 ///
-/// `~/` at the start of a path is expanded. Archives arrive with a later version; their scheme
-/// is recognised so the error can say so.
+/// `~/` at the start of a path is expanded.
 public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
     case maildir(path: String)
     case mbox(path: String)
     case imap(IMAPEndpoint)
     case pop3(POP3Endpoint)
+    case archive(path: String)
 
     /// Parses an endpoint; throws an `invalid-endpoint` error (a usage error) that shows the forms.
     public init(parsing text: String) throws {
@@ -27,23 +28,27 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
         let scheme = text[..<colon].lowercased()
         var rest = String(text[text.index(after: colon)...])
-        if rest.hasPrefix("//") && (scheme == "maildir" || scheme == "mbox") { rest.removeFirst(2) }
+        if rest.hasPrefix("//") && (scheme == "maildir" || scheme == "mbox" || scheme == "archive") { rest.removeFirst(2) }
         switch scheme {
-        case "maildir", "mbox":
+        case "maildir", "mbox", "archive":
             guard !rest.isEmpty else { throw Self.usage("\"\(text)\" names no path") }
             let path = Self.expandTilde(rest)
-            self = scheme == "maildir" ? .maildir(path: path) : .mbox(path: path)
+            switch scheme {
+            case "maildir": self = .maildir(path: path)
+            case "mbox": self = .mbox(path: path)
+            default: self = .archive(path: path)
+            }
         case "imap", "imaps":
             self = .imap(try IMAPEndpoint(parsing: text))
         case "pop3", "pop3s":
             self = .pop3(try POP3Endpoint(parsing: text))
-        case "archive", "gmail":
+        case "gmail":
             throw MailError(
                 .unsupported, scope: .store, retry: .never,
-                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:, imap://, imaps://, pop3://, pop3s://)")
+                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:, archive:, imap://, imaps://, pop3://, pop3s://)")
         default:
             throw Self.usage(
-                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, imaps://user@host, imap://user@host, pop3s://user@host, pop3://user@host)")
+                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, archive:FILE, imaps://user@host, imap://user@host, pop3s://user@host, pop3://user@host)")
         }
     }
 
@@ -53,6 +58,7 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
         case .mbox(let path): return "mbox:\(path)"
         case .imap(let endpoint): return endpoint.description
         case .pop3(let endpoint): return endpoint.description
+        case .archive(let path): return "archive:\(path)"
         }
     }
 
@@ -67,13 +73,14 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
             let folder = endpoint.folder.map { "/" + $0.components.joined(separator: "/") } ?? ""
             return "\(scheme)://\(endpoint.username)@\(endpoint.host.lowercased()):\(endpoint.port)\(folder)"
         case .pop3(let endpoint): return endpoint.jobKey
+        case .archive(let path): return "archive:\(Self.canonical(path))"
         }
     }
 
     /// The file-system path a local endpoint names.
     public var path: String? {
         switch self {
-        case .maildir(let path), .mbox(let path): return path
+        case .maildir(let path), .mbox(let path), .archive(let path): return path
         case .imap, .pop3: return nil
         }
     }
@@ -101,6 +108,9 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
             return a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
         }
     }
+
+    /// `path` made absolute, with symbolic links resolved (for comparing places on disk).
+    public static func canonicalPath(_ path: String) -> String { canonical(path) }
 
     static func canonical(_ path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()

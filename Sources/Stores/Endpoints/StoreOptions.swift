@@ -1,3 +1,4 @@
+import MailArchive
 import MailCore
 import MailFormats
 
@@ -19,6 +20,8 @@ public struct StoreOptions: Sendable {
     public var destination = ConnectionOptions()
     /// Folder name and flags for mail read from a POP3 account.
     public var pop3 = POP3SourceOptions()
+    /// The format of a new archive when its name does not tell (`--archive-format`).
+    public var archiveFormat: ArchiveFormat?
 
     public init() {}
 }
@@ -34,6 +37,7 @@ public enum StoreFactory {
         case .mbox(let path): return try MboxStore(openingSource: path, options: options)
         case .imap(let imap): return try await IMAPStore.open(imap, options: options.source, side: "source")
         case .pop3(let pop3): return try await POP3Store.open(pop3, options: options.source, settings: options.pop3)
+        case .archive(let path): return try ArchiveSource(path: path, options: options)
         }
     }
 
@@ -46,6 +50,7 @@ public enum StoreFactory {
         case .mbox(let path): return try MboxStore(openingSource: path, options: options)
         case .imap(let imap): return try await IMAPStore.open(imap, options: options.destination, side: "destination")
         case .pop3: throw popIsSourceOnly
+        case .archive(let path): return try ArchiveSource(path: path, options: options)
         }
     }
 
@@ -58,6 +63,7 @@ public enum StoreFactory {
         case .mbox(let path): return try MboxStore(openingSink: path, options: options)
         case .imap(let imap): return try await IMAPStore.open(imap, options: options.destination, side: "destination")
         case .pop3: throw popIsSourceOnly
+        case .archive(let path): return try ArchiveSink(path: path, format: options.archiveFormat)
         }
     }
 

@@ -1,0 +1,288 @@
+import ArgumentParser
+import Checkpoints
+import Engine
+import Foundation
+import MailArchive
+import MailCore
+import Stores
+
+/// `mailferry archive SOURCE --older-than 365d --to DIR`: moves old mail into a new compressed
+/// archive volume per run, remembering what earlier runs archived.
+struct ArchiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive",
+        abstract: "Archive mail older than a cutoff into a new compressed archive volume.",
+        discussion: """
+            Reads every (selected) folder of SOURCE and writes the messages that arrived before \
+            the cutoff into a new archive in DIR — a Maildir tree plus manifest.jsonl, so any \
+            tar or unzip opens it and `mailferry copy archive:FILE …` restores it exactly. The \
+            checkpoint remembers what earlier runs archived: each run writes only what is new, \
+            and a run with nothing to archive writes no file.
+
+            Unread and flagged messages stay where they are unless --include-unread / \
+            --include-flagged. The source is not changed unless --delete-from-source: then only \
+            messages whose archive was completed, fsynced, read back and verified against its \
+            manifest are deleted (IMAP: \\\\Deleted + UID EXPUNGE; Maildir: unlink; mbox: \
+            rewritten under its lock).
+
+            Name placeholders: {date} (today, YYYY-MM-DD), {time} (HHMMSS), {cutoff} \
+            (YYYY-MM-DD). An existing file is never overwritten: -2, -3… is added instead.
+
+            Examples:
+              mailferry archive imaps://me@mail.example.com --older-than 365d --to ~/mail-archive
+              mailferry archive maildir:~/Maildir --before 2024-01-01 --to /srv/archive --name 'mail-{cutoff}.tar.xz'
+              mailferry archive maildir:~/Maildir --older-than 2y --to ~/archive --delete-from-source
+            """
+    )
+
+    @Argument(help: "Where to read: maildir:PATH, mbox:PATH, imaps://user@host[/folder], imap://…, pop3s://…")
+    var source: String
+
+    @Option(help: ArgumentHelp("Directory for the archive volumes (created when missing).", valueName: "dir"))
+    var to: String
+
+    @Option(help: ArgumentHelp("File name of the new volume; the extension chooses the format.", valueName: "template"))
+    var name = "mail-{date}.tar.zst"
+
+    @Option(help: ArgumentHelp("Archive messages older than this: 365d, 52w, 12m, 2y (a number alone is days).", valueName: "age"))
+    var olderThan: String?
+
+    @Option(help: ArgumentHelp("Archive messages that arrived before this date (YYYY-MM-DD, UTC).", valueName: "date"))
+    var before: String?
+
+    @ArgumentParser.Flag(help: "Also archive unread messages (kept by default).")
+    var includeUnread = false
+
+    @ArgumentParser.Flag(help: "Also archive flagged messages (kept by default).")
+    var includeFlagged = false
+
+    @ArgumentParser.Flag(help: "Delete archived messages from the source once their volume is verified.")
+    var deleteFromSource = false
+
+    @ArgumentParser.Flag(help: "With --delete-from-source on an IMAP server without UIDPLUS: expunge anyway (also removes other \\Deleted messages).")
+    var forceExpunge = false
+
+    @Option(name: .customLong("folder"), help: "Archive only folders matching this glob (repeatable).")
+    var folders: [String] = []
+
+    @Option(name: .customLong("exclude"), help: "Skip folders matching this glob (repeatable).")
+    var excludes: [String] = []
+
+    @ArgumentParser.Flag(help: "List the folders that would be read, with their sizes, and write nothing.")
+    var dryRun = false
+
+    @ArgumentParser.Flag(help: "Print the report as JSON instead of text.")
+    var json = false
+
+    @Option(help: "Also write the JSON report to this file.")
+    var report: String?
+
+    @ArgumentParser.Flag(name: .shortAndLong, help: "No progress display.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("The checkpoint database (default: $XDG_STATE_HOME/mailferry/jobs/<job>.sqlite).", valueName: "path"))
+    var checkpoint: String?
+
+    @Option(help: .hidden)
+    var batchMessages: Int?
+
+    @OptionGroup var storeOptions: StoreOptionGroup
+
+    @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
+
+    func validate() throws {
+        guard (olderThan == nil) != (before == nil) else {
+            throw ValidationError("give the cutoff with exactly one of --older-than AGE and --before DATE")
+        }
+        if let olderThan, ArchiveSchedule.age(olderThan) == nil {
+            throw ValidationError("--older-than \"\(olderThan)\" is not an age (examples: 365d, 52w, 12m, 2y)")
+        }
+        if let before, ArchiveSchedule.date(before) == nil {
+            throw ValidationError("--before \"\(before)\" is not a date (YYYY-MM-DD)")
+        }
+        if name.contains("/") || name.hasPrefix(".") { throw ValidationError("--name is a file name, without / and not hidden") }
+        if ArchiveFormat(fileName: name) == nil {
+            throw ValidationError("--name \"\(name)\" has no archive extension (.tar.zst, .tar.gz, .tar.xz, .tar.bz2, .tar, .zip)")
+        }
+        if forceExpunge && !deleteFromSource { throw ValidationError("--force-expunge only applies with --delete-from-source") }
+    }
+
+    func run() async throws {
+        let now = Date()
+        let cutoff = olderThan.flatMap { ArchiveSchedule.age($0) }.map { ArchiveSchedule.subtract($0, from: now) }
+            ?? before.flatMap { ArchiveSchedule.date($0) }!
+        let sourceEndpoint = try EndpointOpener.parse(source)
+        let directory = StoreEndpoint.expandTilde(to)
+        if case .archive = sourceEndpoint {
+            Terminal.standardError("mailferry: archiving an archive is not supported; copy it instead")
+            throw ExitStatus.usage.exitCode
+        }
+        var options = storeOptions.storeOptions
+        try serverOptions.apply(to: &options)
+        serverOptions.warnAboutInsecureChoices()
+        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        if deleteFromSource && !sourceStore.capabilities.removesCopiedMessages {
+            await sourceStore.close()
+            Terminal.standardError("mailferry: \(sourceEndpoint) cannot delete messages after archiving them")
+            throw ExitStatus.usage.exitCode
+        }
+        if sourceEndpoint.path.map({ StoreEndpoint.canonicalPath(directory).hasPrefix(StoreEndpoint.canonicalPath($0) + "/") }) == true {
+            await sourceStore.close()
+            Terminal.standardError("mailferry: the archive directory is inside the source; choose another --to")
+            throw ExitStatus.usage.exitCode
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            await sourceStore.close()
+            Terminal.standardError("mailferry: cannot create the archive directory \(directory): \(error.localizedDescription)")
+            throw ExitStatus.storeFailure.exitCode
+        }
+        var store: SQLiteCheckpointStore?
+        if !dryRun {
+            // The job is the source and the directory, not the volume: each run writes a new one.
+            let identity = JobIdentity(
+                source: sourceEndpoint.jobKey, destination: "archive-directory:\(StoreEndpoint.canonicalPath(directory))",
+                mapping: ["command": "archive"])
+            let path = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
+            do {
+                store = try SQLiteCheckpointStore(path: path, identity: identity)
+            } catch let error as MailError {
+                await sourceStore.close()
+                Terminal.standardError("mailferry: \(error.description)")
+                throw ExitStatus.checkpointRefused.exitCode
+            }
+        }
+        // The job's lock is held: an unfinished volume in the directory is a killed run's.
+        var removedPartials: [String] = []
+        if !dryRun { removedPartials = ArchiveSchedule.removeUnfinishedVolumes(in: directory) }
+        let volumePath = ArchiveSchedule.volumePath(directory: directory, template: name, now: now, cutoff: cutoff)
+        let sink: any MessageSink
+        if dryRun {
+            var capabilities = StoreCapabilities(maximumConcurrency: 1, updatesFlags: false)
+            capabilities.durableOnClose = true
+            sink = PlannedSink(displayName: "archive:\(volumePath)", capabilities: capabilities, existing: [])
+        } else {
+            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options)
+        }
+
+        var copyOptions = CopyOptions()
+        copyOptions.dryRun = dryRun
+        copyOptions.planner = CopyPlanner(
+            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: nil,
+            onlyFolder: sourceEndpoint.folder)
+        copyOptions.filter = MessageFilter(before: cutoff, skipUnread: !includeUnread, skipFlagged: !includeFlagged)
+        copyOptions.resume.faultPoint = FaultInjection.fromEnvironment()
+        if let batchMessages, batchMessages > 0 { copyOptions.batchMessages = batchMessages }
+        if deleteFromSource { copyOptions.removal = SourceRemovalPolicy(allowsPlainExpunge: forceExpunge) }
+        let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
+        let engine = CopyEngine(source: sourceStore, sink: sink, options: copyOptions, checkpoint: store) {
+            display.handle($0)
+        }
+        var result = await engine.run()
+        display.finish()
+        for partial in removedPartials {
+            result.notes.append("removed \(partial), an unfinished volume of an interrupted run (its messages were archived again)")
+        }
+        await store?.close()
+        await sourceStore.close()
+        if let archive = sink as? ArchiveSink {
+            if !archive.recordVolume(in: &result) && result.stoppedBy == nil {
+                result.notes.append("nothing to archive before \(ReportFormat.date(cutoff)); no file was written")
+            }
+        }
+        try ReportOutput.emit(result, json: json, file: report)
+        throw ExitStatus(result.outcome).exitCode
+    }
+}
+
+/// Cutoffs and volume names for `mailferry archive`.
+enum ArchiveSchedule {
+    /// An age: a count of days, weeks, months or years.
+    struct Age: Equatable {
+        var value: Int
+        var unit: Calendar.Component
+    }
+
+    /// Parses `365d`, `52w`, `12m`, `2y`, or a bare number of days.
+    static func age(_ text: String) -> Age? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let last = trimmed.last else { return nil }
+        let unit: Calendar.Component
+        var digits = trimmed
+        switch last {
+        case "d": unit = .day
+        case "w": unit = .weekOfYear
+        case "m": unit = .month
+        case "y": unit = .year
+        default: unit = .day
+        }
+        if last.isLetter { digits.removeLast() }
+        guard let value = Int(digits), value >= 0, value <= 100_000 else { return nil }
+        return Age(value: value, unit: unit)
+    }
+
+    static func subtract(_ age: Age, from date: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(byAdding: age.unit, value: -age.value, to: date) ?? date
+    }
+
+    /// Parses `YYYY-MM-DD` (midnight UTC) or a full ISO 8601 time.
+    static func date(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: text)
+    }
+
+    /// Deletes the temporary files of volumes an interrupted run left (`.NAME.mailferry-partial`);
+    /// returns their names.
+    static func removeUnfinishedVolumes(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed: [String] = []
+        for name in names.sorted() where name.hasPrefix(".") && name.contains(".mailferry-partial") {
+            if (try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")) != nil, name.hasSuffix(".mailferry-partial") {
+                removed.append("\(directory)/\(name)")
+            }
+        }
+        return removed
+    }
+
+    /// The path of a new volume: the template filled in, with `-2`, `-3`, … before the
+    /// extension when the name is taken (an archive is never overwritten).
+    static func volumePath(directory: String, template: String, now: Date, cutoff: Date) -> String {
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        let time = ISO8601DateFormatter()
+        time.formatOptions = [.withTime]
+        let name = template.replacingOccurrences(of: "{date}", with: day.string(from: now))
+            .replacingOccurrences(of: "{time}", with: time.string(from: now).replacingOccurrences(of: ":", with: "").prefix(6))
+            .replacingOccurrences(of: "{cutoff}", with: day.string(from: cutoff))
+        let format = ArchiveFormat(fileName: name) ?? .tarZstd
+        let lowered = name.lowercased()
+        let suffix = [".\(format.fileExtension)", ".tgz", ".tzst", ".txz", ".tbz2", ".tbz"].first { lowered.hasSuffix($0) } ?? ""
+        let stem = String(name.dropLast(suffix.count))
+        let ending = String(name.suffix(suffix.count))
+        var candidate = "\(directory)/\(name)"
+        var number = 2
+        while FileManager.default.fileExists(atPath: candidate)
+            || FileManager.default.fileExists(atPath: "\(directory)/.\((candidate as NSString).lastPathComponent).mailferry-partial")
+        {
+            candidate = "\(directory)/\(stem)-\(number)\(ending)"
+            number += 1
+        }
+        return candidate
+    }
+}
+
+extension ArchiveSink {
+    /// Adds the completed volume to the report; `false` when none was written.
+    func recordVolume(in report: inout CopyReport) -> Bool {
+        guard let summary else { return false }
+        report.writtenFiles.append(
+            .init(path: summary.path, messages: summary.messages, bytes: summary.bytes, fileBytes: summary.archiveBytes))
+        return true
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import MailArchive
+import MailCore
+
+/// Writes one folder's messages into the archive volume the store is building. A message is
+/// in the volume once stored, but durable only when the sink's ``ArchiveSink/close()``
+/// commits the volume (the sink says so with ``StoreCapabilities/durableOnClose``).
+final class ArchiveFolderWriter: FolderWriter {
+    private let sink: ArchiveSink
+    private let folder: FolderPath
+
+    init(sink: ArchiveSink, folder: FolderPath) {
+        self.sink = sink
+        self.folder = folder
+    }
+
+    var location: String { "\(sink.path) (\(folder.displayName))" }
+
+    func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
+        try batch.map { envelope in
+            let added = try sink.add(
+                ArchiveVolumeWriter.Message(
+                    data: envelope.data, folder: folder, flags: envelope.flags, internalDate: envelope.internalDate,
+                    key: envelope.key.value, messageID: envelope.messageID, fingerprint: envelope.fingerprint))
+            return .stored(StoredMessage(reference: added.member))
+        }
+    }
+
+    func close() async throws {}
+
+    /// An archive volume has no identity to compare across runs: every run writes a new one.
+    var validity: String? { nil }
+
+    /// The volume's final name: where in-flight messages are, if that run got as far as naming it.
+    func position() async throws -> String? { sink.path }
+
+    /// Finds messages of an interrupted run in the volume it was writing — only if that volume
+    /// was completed and named (an unnamed one was never verified and does not count).
+    func locate(_ messages: [PendingMessage]) async throws -> [SourceKey: String] {
+        var found: [SourceKey: String] = [:]
+        for (volume, pending) in Dictionary(grouping: messages, by: { $0.position ?? "" }) where !volume.isEmpty {
+            guard FileManager.default.fileExists(atPath: volume),
+                let entries = try? ArchiveManifest.read(from: volume, limits: sink.limits)
+            else { continue }
+            var byKey: [String: ArchiveManifest.Entry] = [:]
+            for entry in entries { byKey[entry.key] = entry }
+            for message in pending {
+                if let entry = byKey[message.record.key.value], entry.fingerprint == message.record.fingerprint.hex {
+                    found[message.record.key] = entry.member
+                }
+            }
+        }
+        return found
+    }
+
+    /// A new volume holds nothing yet.
+    func existingMessages() async throws -> [StoredIdentity] { [] }
+
+    /// Archived messages never change.
+    func updateFlags(_ changes: [(reference: String, flags: FlagSet)]) async throws -> [String?] {
+        changes.map { _ in nil }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import MailArchive
+import MailCore
+
+/// A new archive volume as a sink: a Maildir++ tree under `Maildir/` plus `manifest.jsonl`
+/// (see ``ArchiveManifest``), streamed into a temporary file and given its final name only
+/// when complete, fsynced and verified by reading it back — which is why its messages count as
+/// stored only after ``close()`` (``StoreCapabilities/durableOnClose``). An existing file is
+/// never overwritten; a volume that received nothing writes nothing.
+public final class ArchiveSink: MessageSink, @unchecked Sendable {
+    public let path: String
+    public let format: ArchiveFormat
+    public let limits: ArchiveLimits
+    public var displayName: String { "archive:\(path)" }
+    public let capabilities: StoreCapabilities
+
+    private let lock = NSLock()
+    private let volume: ArchiveVolumeWriter
+    private var closeError: MailError?
+
+    /// Prepares a new volume at `path` (its format from the name, or `format`).
+    public init(path: String, format: ArchiveFormat? = nil, threads: Int = 2, limits: ArchiveLimits = .standard) throws {
+        let format = try ArchiveFormat(fileName: path) ?? format ?? ArchiveFormat.from(path: path)
+        if FileManager.default.fileExists(atPath: path) {
+            throw MailError.store(
+                .unwritable, "the archive exists already; MailFerry never overwrites one (choose another name)", path: path)
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !directory.isEmpty,
+            !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue)
+        {
+            throw MailError.store(.notFound, "the archive's directory does not exist", path: directory)
+        }
+        self.path = path
+        self.format = format
+        self.limits = limits
+        volume = ArchiveVolumeWriter(finalPath: path, format: format, threads: threads, limits: limits)
+        var capabilities = StoreCapabilities(maximumConcurrency: 1, updatesFlags: false)
+        capabilities.durableOnClose = true
+        self.capabilities = capabilities
+    }
+
+    /// The committed volume (after ``close()``), or `nil` when nothing was archived.
+    public var summary: ArchiveVolumeWriter.Summary? { lock.withLock { volume.committed } }
+
+    /// A new volume has no folders yet.
+    public func listFolders() async throws -> [FolderInfo] { [] }
+
+    public func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter {
+        ArchiveFolderWriter(sink: self, folder: path)
+    }
+
+    func add(_ message: ArchiveVolumeWriter.Message) throws -> (member: String, droppedKeywords: Set<Keyword>) {
+        try lock.withLock { try volume.add(message) }
+    }
+
+    /// Completes the volume (manifest, fsync, read back and verify, final name); a second call
+    /// repeats the first's outcome. Nothing is written when no message was stored.
+    public func close() async throws {
+        try lock.withLock {
+            if let closeError { throw closeError }
+            do {
+                try volume.commit()
+            } catch let error as MailError {
+                closeError = error
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import Engine
+import Foundation
+import MailArchive
+import MailCore
+import MailTesting
+@testable import MailFerryCLI
+import Stores
+import Testing
+
+/// Helpers shared by the archive tests.
+enum ArchiveTesting {
+    static let folders = [("INBOX", 8), ("Archive/2019", 6), ("Entwürfe", 4)]
+
+    /// Every message of a store, by fingerprint: raw bytes, flags, date and folder.
+    static func contents(_ store: any MessageSource) async throws -> [Fingerprint: (bytes: [UInt8], flags: FlagSet, date: Date?, folder: FolderPath)] {
+        var result: [Fingerprint: (bytes: [UInt8], flags: FlagSet, date: Date?, folder: FolderPath)] = [:]
+        for folder in try await store.listFolders() where folder.isSelectable {
+            let stream = try await store.messages(in: folder)
+            for try await item in stream {
+                guard case .message(let envelope) = item else { continue }
+                #expect(result[envelope.fingerprint] == nil, "twice: \(envelope.key)")
+                result[envelope.fingerprint] = (
+                    try envelope.data.loadAll(), envelope.flags,
+                    envelope.internalDate.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970.rounded(.down)) },
+                    envelope.folder
+                )
+            }
+            stream.reader.close()
+        }
+        await store.close()
+        return result
+    }
+
+    /// Both stores hold the same messages with identical bytes, flags, keywords, dates and folders.
+    static func expectIdentical(_ a: any MessageSource, _ b: any MessageSource, count: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let left = try await contents(a)
+        let right = try await contents(b)
+        #expect(left.count == count, sourceLocation: sourceLocation)
+        #expect(Set(left.keys) == Set(right.keys), sourceLocation: sourceLocation)
+        for (print, message) in left {
+            guard let other = right[print] else { continue }
+            #expect(message.bytes == other.bytes, "bytes of \(print)", sourceLocation: sourceLocation)
+            #expect(message.flags == other.flags, "flags of \(print)", sourceLocation: sourceLocation)
+            #expect(message.date == other.date, "date of \(print)", sourceLocation: sourceLocation)
+            #expect(message.folder == other.folder, "folder of \(print)", sourceLocation: sourceLocation)
+        }
+    }
+
+    static func volumes(in directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+            .map { "\(directory)/\($0)" }
+    }
+}
+
+@Suite("Archives from the command line")
+struct ArchiveCLITests {
+    @Test("Maildir → archive → Maildir: bytes, flags, keywords, dates and folders identical", arguments: ArchiveFormat.allCases)
+    func maildirRoundTrip(format: ArchiveFormat) async throws {
+        let directory = try TemporaryDirectory("archive-roundtrip")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: ArchiveTesting.folders, seed: 61)
+        let archive = directory.file("mail.\(format.fileExtension)")
+        let copied = try await BuiltProducts.run(["copy", "maildir:\(source)", "archive:\(archive)", "--no-checkpoint", "--quiet"])
+        #expect(copied.status == 0, "\(copied.stdout)\(copied.stderr)")
+        #expect(copied.stdout.contains("read back and verified"))
+        let verified = try await BuiltProducts.run(["verify", "archive:\(archive)"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("Intact: all 18 message(s)"))
+        let restored = directory.file("Restored")
+        let back = try await BuiltProducts.run(["copy", "archive:\(archive)", "maildir:\(restored)", "--no-checkpoint", "--quiet"])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        try await ArchiveTesting.expectIdentical(
+            try MaildirStore(openingSource: source, options: StoreOptions()),
+            try MaildirStore(openingSource: restored, options: StoreOptions()), count: 18)
+        // Any tar or unzip can open it: a Maildir tree and the manifest.
+        let entries = try ArchiveVerifier.verify(path: archive).entries
+        #expect(entries.contains { $0.member.hasPrefix("Maildir/.Archive.2019/cur/") })
+        #expect(entries.contains { $0.folder == ["Entwürfe"] })
+    }
+
+    @Test("a second archive run writes a new volume with only what became old enough; none twice")
+    func periodicRuns() async throws {
+        let directory = try TemporaryDirectory("archive-periodic")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        let stored = try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 30), ("Lists", 20)], seed: 62)
+        let all = stored.values.flatMap { $0 }
+        let target = directory.file("archive")
+        let checkpoint = directory.file("job.sqlite")
+        func archive(before: String) async throws -> (Int32, String) {
+            let run = try await BuiltProducts.run([
+                "archive", "maildir:\(source)", "--before", before, "--to", target, "--checkpoint", checkpoint,
+                "--name", "mail-{cutoff}.tar.zst", "--json", "--quiet",
+            ])
+            return (run.status, run.stdout + run.stderr)
+        }
+        func expected(before: Date, after: Date?) -> Int {
+            all.filter { message in
+                let date = message.internalDate!
+                return date < before && (after.map { date >= $0 } ?? true) && message.flags.system.contains(.seen)
+                    && !message.flags.system.contains(.flagged)
+            }.count
+        }
+        let first = try await archive(before: "2022-01-01")
+        #expect(first.0 == 0, "\(first.1)")
+        let cut1 = ArchiveSchedule.date("2022-01-01")!
+        let cut2 = ArchiveSchedule.date("2023-07-01")!
+        #expect(ArchiveTesting.volumes(in: target) == ["\(target)/mail-2022-01-01.tar.zst"])
+        let volume1 = try ArchiveVerifier.verify(path: "\(target)/mail-2022-01-01.tar.zst")
+        #expect(volume1.isIntact)
+        #expect(volume1.messages == expected(before: cut1, after: nil))
+        #expect(volume1.messages > 0)
+
+        let second = try await archive(before: "2023-07-01")
+        #expect(second.0 == 0, "\(second.1)")
+        let volume2 = try ArchiveVerifier.verify(path: "\(target)/mail-2023-07-01.tar.zst")
+        #expect(volume2.messages == expected(before: cut2, after: cut1))
+        #expect(Set(volume1.entries.map(\.fingerprint)).isDisjoint(with: volume2.entries.map(\.fingerprint)))
+        #expect(volume2.entries.allSatisfy { $0.internalDate! >= cut1 && $0.internalDate! < cut2 })
+        // Unread and flagged mail stayed out of both.
+        #expect((volume1.entries + volume2.entries).allSatisfy { $0.flags.contains("\\Seen") && !$0.flags.contains("\\Flagged") })
+
+        let third = try await archive(before: "2023-07-01")
+        #expect(third.0 == 0, "\(third.1)")
+        #expect(third.1.contains("nothing to archive"))
+        #expect(ArchiveTesting.volumes(in: target).count == 2)
+        // The source was not touched.
+        #expect(try await ArchiveTesting.contents(try MaildirStore(openingSource: source, options: StoreOptions())).count == 50)
+    }
+
+    @Test("an interrupted archive run leaves no file under the final name; the rerun archives everything once")
+    func interruptedWrite() async throws {
+        let directory = try TemporaryDirectory("archive-interrupted")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 20)], seed: 63)
+        let target = directory.file("archive")
+        let arguments = [
+            "archive", "maildir:\(source)", "--before", "2030-01-01", "--to", target, "--checkpoint", directory.file("job.sqlite"),
+            "--include-unread", "--include-flagged", "--batch-messages", "5", "--quiet",
+        ]
+        // Step 5: after the second batch was stored in the (unfinished) volume.
+        let crashed = try await BuiltProducts.run(
+            arguments, environment: ["MAILFERRY_FAULT_INJECTION": "1", "MAILFERRY_CRASH_AT": "5"])
+        #expect(crashed.status == SIGKILL, "\(crashed.stderr)")
+        #expect(ArchiveTesting.volumes(in: target).isEmpty)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: target)
+        #expect(leftovers.contains { $0.hasSuffix(".mailferry-partial") })
+
+        let resumed = try await BuiltProducts.run(arguments)
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("unfinished volume"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).filter { $0.hasPrefix(".") }.isEmpty)
+        let volumes = ArchiveTesting.volumes(in: target)
+        #expect(volumes.count == 1)
+        let check = try ArchiveVerifier.verify(path: try #require(volumes.first))
+        #expect(check.isIntact && check.messages == 20)
+    }
+
+    @Test("archive --delete-from-source, killed at every step: each message is in the source or in exactly one verified volume")
+    func deleteFromSourceCrashAtEveryStep() async throws {
+        let directory = try TemporaryDirectory("archive-delete-crash")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        let target = directory.file("archive")
+        let checkpoint = directory.file("job.sqlite")
+        var originals: Set<Fingerprint> = []
+        var old: Set<Fingerprint> = []
+        let cutoff = ArchiveSchedule.date("2023-01-01")!
+        func reset() async throws {
+            for path in [source, target, checkpoint, checkpoint + ".job", checkpoint + "-wal", checkpoint + "-shm"] {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+            let stored = try await storeGeneratedMessages(
+                into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 12), ("Work", 8)], seed: 64)
+            originals = Set(stored.values.flatMap { $0 }.map(\.fingerprint))
+            old = Set(stored.values.flatMap { $0 }.filter { $0.internalDate! < cutoff }.map(\.fingerprint))
+        }
+        let arguments = [
+            "archive", "maildir:\(source)", "--before", "2023-01-01", "--to", target, "--checkpoint", checkpoint,
+            "--include-unread", "--include-flagged", "--delete-from-source", "--batch-messages", "4", "--quiet",
+        ]
+        func check(step: Int) async throws {
+            let remaining = try await ArchiveTesting.contents(try MaildirStore(openingSource: source, options: StoreOptions()))
+            var archived: [Fingerprint] = []
+            for volume in ArchiveTesting.volumes(in: target) {
+                let result = try ArchiveVerifier.verify(path: volume)
+                #expect(result.isIntact, "step \(step): \(volume)")
+                archived += result.entries.compactMap { Fingerprint(hex: $0.fingerprint) }
+            }
+            #expect(archived.count == Set(archived).count, "step \(step): a message was archived twice")
+            #expect(Set(archived) == old, "step \(step): archived \(archived.count) of \(old.count) old messages")
+            #expect(Set(remaining.keys) == originals.subtracting(old), "step \(step): the source holds \(remaining.count)")
+        }
+        var finished = false
+        for step in 1...80 {
+            try await reset()
+            let crashed = try await BuiltProducts.run(
+                arguments, environment: ["MAILFERRY_FAULT_INJECTION": "1", "MAILFERRY_CRASH_AT": String(step)])
+            if crashed.status == 0 {
+                try await check(step: step)
+                finished = true
+                #expect(step > 10)
+                break
+            }
+            #expect(crashed.status == SIGKILL, "step \(step): \(crashed.stderr)")
+            // Whatever the kill left: nothing lost (the source still has what no volume holds).
+            let resumed = try await BuiltProducts.run(arguments)
+            #expect(resumed.status == 0, "step \(step): \(resumed.stdout)\(resumed.stderr)")
+            try await check(step: step)
+        }
+        #expect(finished)
+    }
+
+    @Test("hostile archives are refused with an error naming the member; nothing is written")
+    func hostileArchives() async throws {
+        let directory = try TemporaryDirectory("archive-hostile")
+        defer { directory.remove() }
+        let path = directory.file("slip.tar.gz")
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let writer = try ArchiveWriter(fd: fd, path: path, format: .tarGzip)
+        try writer.add(name: "Maildir/cur/1:2,S", modified: nil, bytes: Array("Subject: a\n\nok\n".utf8))
+        try writer.add(name: "../../home/me/.bashrc", modified: nil, bytes: Array("evil\n".utf8))
+        try writer.finish()
+        close(fd)
+        let run = try await BuiltProducts.run(["copy", "archive:\(path)", "maildir:\(directory.file("out"))", "--no-checkpoint", "--quiet"])
+        #expect(run.status == 3)
+        #expect(run.stdout.contains("archive member \"../../home/me/.bashrc\" contains \"..\": refusing"), "\(run.stdout)")
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: directory.file("out/cur"))) ?? []
+        #expect(written.isEmpty)
+        let verify = try await BuiltProducts.run(["verify", "archive:\(path)"])
+        #expect(verify.status == 3)
+    }
+
+    @Test("foreign archives: a tar of a Maildir tree, a zip of .eml files, a tar.gz of mbox files")
+    func foreignArchives() async throws {
+        let directory = try TemporaryDirectory("archive-foreign")
+        defer { directory.remove() }
+        // A Maildir tree made by MailFerry, packed by GNU tar.
+        let maildir = directory.file("home/Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: maildir, options: StoreOptions()), folders: [("INBOX", 3), ("Sent", 2)], seed: 65)
+        #expect(try Self.tool("/usr/bin/tar", ["-C", directory.file("home"), "-czf", directory.file("maildir.tgz"), "Maildir"]) == 0)
+        let one = try await BuiltProducts.run(["copy", "archive:\(directory.file("maildir.tgz"))", "maildir:\(directory.file("a"))", "--no-checkpoint", "--quiet"])
+        #expect(one.status == 0, "\(one.stdout)\(one.stderr)")
+        try await ArchiveTesting.expectIdentical(
+            try MaildirStore(openingSource: maildir, options: StoreOptions()),
+            try MaildirStore(openingSource: directory.file("a"), options: StoreOptions()), count: 5)
+
+        // .eml files in folders, zipped.
+        let zip = directory.file("eml.zip")
+        let fd = open(zip, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let writer = try ArchiveWriter(fd: fd, path: zip, format: .zip)
+        for (index, name) in ["export/Work/1.eml", "export/Work/2.eml", "export/Private/3.eml"].enumerated() {
+            try writer.add(name: name, modified: Date(timeIntervalSince1970: 1_600_000_000), bytes: Array("Message-ID: <e\(index)@x>\nSubject: \(index)\n\nbody\n".utf8))
+        }
+        try writer.add(name: "export/README.txt", modified: nil, bytes: Array("not mail\n".utf8))
+        try writer.finish()
+        close(fd)
+        let two = try await BuiltProducts.run(["copy", "archive:\(zip)", "maildir:\(directory.file("b"))", "--no-checkpoint", "--quiet"])
+        #expect(two.status == 0, "\(two.stdout)\(two.stderr)")
+        #expect(two.stdout.contains("README.txt"))
+        let b = try await MaildirStore(openingSource: directory.file("b"), options: StoreOptions()).listFolders()
+        let counts = Dictionary(uniqueKeysWithValues: b.filter { $0.messageCount != 0 }.map { ($0.path.displayName, $0.messageCount ?? 0) })
+        #expect(counts == ["export/Work": 2, "export/Private": 1])
+
+        // mbox files, tar.gz.
+        try FileManager.default.createDirectory(atPath: directory.file("mboxes"), withIntermediateDirectories: true)
+        try directory.write("mboxes/Lists.mbox", "From a@b Sat Jan  3 01:05:34 2015\nSubject: one\n\nx\n\nFrom c@d Sat Jan  3 02:05:34 2015\nSubject: two\n\n>From quoted\n")
+        #expect(try Self.tool("/usr/bin/tar", ["-C", directory.file("mboxes"), "-czf", directory.file("mbox.tar.gz"), "Lists.mbox"]) == 0)
+        let three = try await BuiltProducts.run(["copy", "archive:\(directory.file("mbox.tar.gz"))", "maildir:\(directory.file("c"))", "--no-checkpoint", "--quiet"])
+        #expect(three.status == 0, "\(three.stdout)\(three.stderr)")
+        let c = try await MaildirStore(openingSource: directory.file("c"), options: StoreOptions()).listFolders()
+        #expect(c.filter { $0.messageCount != 0 }.map(\.path.displayName) == ["Lists"])
+        #expect(c.first { $0.path.displayName == "Lists" }?.messageCount == 2)
+    }
+
+    @Test("usage errors: no cutoff, both cutoffs, a name without an archive extension")
+    func usageErrors() async throws {
+        for arguments in [
+            ["archive", "maildir:/nonexistent", "--to", "/tmp/x"],
+            ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "1y", "--before", "2020-01-01"],
+            ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "1y", "--name", "mail.rar"],
+            ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "soon"],
+        ] {
+            let run = try await BuiltProducts.run(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.stderr)")
+        }
+    }
+
+    static func tool(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
