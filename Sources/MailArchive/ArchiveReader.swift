@@ -25,19 +25,49 @@ public final class ArchiveReader {
     private var currentRead = 0
     /// Uncompressed bytes of every member read so far.
     public private(set) var totalBytes = 0
+    private var source: GrowingFileSource?
 
     public init(path: String, limits: ArchiveLimits = .standard) throws {
         self.path = path
         self.limits = limits
+        let handle = try Self.makeHandle(path: path)
+        self.handle = handle
+        try open { archive_read_open_filename(handle, path, 256 * 1024) }
+    }
+
+    /// Reads a file another thread is still writing (see ``GrowingFile``), through `fd`.
+    init(growing: GrowingFile, fd: Int32, path: String, limits: ArchiveLimits) throws {
+        self.path = path
+        self.limits = limits
+        let handle = try Self.makeHandle(path: path)
+        self.handle = handle
+        let source = GrowingFileSource(fd: fd, growing: growing)
+        self.source = source
+        let read: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int = {
+            _, client, buffer in
+            guard let client else { return -1 }
+            let source = Unmanaged<GrowingFileSource>.fromOpaque(client).takeUnretainedValue()
+            let got = source.read()
+            buffer?.pointee = UnsafeRawPointer(source.buffer)
+            return got
+        }
+        try open { archive_read_open2(handle, Unmanaged.passUnretained(source).toOpaque(), nil, read, nil, nil) }
+    }
+
+    private static func makeHandle(path: String) throws -> OpaquePointer {
         guard let handle = archive_read_new() else {
             throw MailError.store(.internalError, "libarchive could not start a reader", path: path)
         }
-        self.handle = handle
         archive_read_support_filter_all(handle)
         archive_read_support_format_tar(handle)
         archive_read_support_format_gnutar(handle)
         archive_read_support_format_zip(handle)
-        guard archive_read_open_filename(handle, path, 256 * 1024) == ARCHIVE_OK else {
+        return handle
+    }
+
+    private func open(_ body: () -> Int32) throws {
+        guard let handle else { return }
+        guard body() == ARCHIVE_OK else {
             let error = failure("cannot open the archive")
             archive_read_free(handle)
             self.handle = nil
@@ -74,8 +104,7 @@ public final class ArchiveReader {
         if let utf8 = archive_entry_pathname_utf8(raw) {
             rawName = String(cString: utf8)
         } else if let bytes = archive_entry_pathname(raw) {
-            rawName = String(decoding: UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self).withMemoryRebound(
-                to: UInt8.self, capacity: strlen(bytes)) { UnsafeBufferPointer(start: $0, count: strlen(bytes)) }, as: UTF8.self)
+            rawName = String(cString: bytes)  // not UTF-8: invalid bytes become U+FFFD
         } else {
             throw unsafe("has a member without a name")
         }

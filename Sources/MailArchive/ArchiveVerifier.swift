@@ -27,6 +27,12 @@ public enum ArchiveVerifier {
     public static func verify(path: String, limits: ArchiveLimits = .standard) throws -> Result {
         let reader = try ArchiveReader(path: path, limits: limits)
         defer { reader.close() }
+        return try verify(reader)
+    }
+
+    /// Verifies what `reader` reads.
+    static func verify(_ reader: ArchiveReader) throws -> Result {
+        let path = reader.path
         var result = Result(path: path)
         var hashes: [String: (size: Int, sha256: String)] = [:]
         var manifest: [ArchiveManifest.Entry]?
@@ -79,6 +85,35 @@ public enum ArchiveVerifier {
     /// Whether a member name is a message file (in a `cur/` or `new/` directory).
     static func isMessageMember(_ path: String) -> Bool {
         path.contains("/cur/") || path.contains("/new/")
+    }
+}
+
+/// ``ArchiveVerifier`` on a thread of its own, reading a volume while it is being written (a
+/// ``GrowingFile``), so that the read-back costs a second core rather than a second pass.
+final class BackgroundVerification: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Swift.Result<ArchiveVerifier.Result, any Error>?
+
+    /// Starts reading `path` through `fd` (a descriptor of its own, closed when done).
+    init(path: String, fd: Int32, growing: GrowingFile, limits: ArchiveLimits) {
+        let thread = Thread { [self] in
+            outcome = Swift.Result {
+                let reader = try ArchiveReader(growing: growing, fd: fd, path: path, limits: limits)
+                defer { reader.close() }
+                return try ArchiveVerifier.verify(reader)
+            }
+            Foundation.close(fd)
+            done.signal()
+        }
+        thread.name = "mailferry-archive-verify"
+        thread.start()
+    }
+
+    /// Waits for the verification (the writer must have called ``GrowingFile/finish(abandoned:)``).
+    func wait() throws -> ArchiveVerifier.Result {
+        done.wait()
+        done.signal()  // later waits return at once
+        return try outcome!.get()
     }
 }
 

@@ -51,6 +51,8 @@ public final class ArchiveVolumeWriter {
     private var manifestFD: Int32 = -1
     private var manifestBytes = 0
     private var writer: ArchiveWriter?
+    private var growing: GrowingFile?
+    private var verification: BackgroundVerification?
     private var sequence = 0
     private var bytes = 0
     /// Keyword letters per folder directory, for the Maildir names and `dovecot-keywords`.
@@ -126,10 +128,13 @@ public final class ArchiveVolumeWriter {
             }
             try writer.finish()
             self.writer = nil
+            growing?.finish()
             try POSIX.fsync(fd, path: temporaryPath, scope: .store)
             close(fd)
             fd = -1
-            let check = try ArchiveVerifier.verify(path: temporaryPath, limits: limits)
+            // The read-back ran alongside the writing; it ends with the file's last bytes.
+            guard let verification else { throw MailError.store(.internalError, "no verification", path: temporaryPath) }
+            let check = try verification.wait()
             guard check.isIntact, check.messages == sequence else {
                 throw MailError(
                     .verificationFailed, scope: .store, retry: .never,
@@ -151,6 +156,10 @@ public final class ArchiveVolumeWriter {
     /// Removes the temporary files (an interrupted or failed volume).
     public func abandon() {
         writer = nil
+        growing?.finish(abandoned: true)
+        _ = try? verification?.wait()
+        growing = nil
+        verification = nil
         if fd >= 0 {
             close(fd)
             fd = -1
@@ -183,7 +192,12 @@ public final class ArchiveVolumeWriter {
         guard fd >= 0 else { throw POSIX.error("create", path: temporaryPath, scope: .store) }
         manifestFD = Foundation.open(manifestPath, flags, 0o600)
         guard manifestFD >= 0 else { throw POSIX.error("create", path: manifestPath, scope: .store) }
-        writer = try ArchiveWriter(fd: fd, path: temporaryPath, format: format, threads: threads)
+        let readFD = Foundation.open(temporaryPath, O_RDONLY | O_CLOEXEC)
+        guard readFD >= 0 else { throw POSIX.error("open", path: temporaryPath, scope: .store) }
+        let growing = GrowingFile()
+        self.growing = growing
+        verification = BackgroundVerification(path: temporaryPath, fd: readFD, growing: growing, limits: limits)
+        writer = try ArchiveWriter(fd: fd, path: temporaryPath, format: format, threads: threads) { growing.grew(to: $0) }
     }
 
     /// Gives the verified temporary file its final name without ever replacing a file (a hard

@@ -10,50 +10,59 @@ public final class ArchiveWriter {
     private let path: String
     public let format: ArchiveFormat
     private var entry: OpaquePointer?
+    private let output: Output
+
+    private var compressor: CompressorThread?
 
     /// Starts an archive on `fd` (which stays open: the caller closes it after ``finish()``).
-    /// `threads` lets zstd and xz compress on several cores.
-    public init(fd: Int32, path: String, format: ArchiveFormat, level: Int? = nil, threads: Int = 1) throws {
+    /// A tar's compression runs on a thread of its own (``CompressorThread``), so that packing
+    /// and hashing on this thread and compressing overlap, as `tar | zstd` does; `threads` lets
+    /// zstd and xz use more. `onWrite` hears how many bytes the file holds after each block.
+    public init(
+        fd: Int32, path: String, format: ArchiveFormat, level: Int? = nil, threads: Int = 1,
+        onWrite: ((Int64) -> Void)? = nil
+    ) throws {
         self.path = path
         self.format = format
+        let file = FileOutput(fd: fd, onWrite: onWrite)
         guard let handle = archive_write_new() else {
             throw MailError.store(.internalError, "libarchive could not start a writer", path: path)
         }
         self.handle = handle
-        func check(_ status: Int32, _ what: String) throws {
-            guard status >= ARCHIVE_WARN else { throw failure("cannot \(what)") }
+        if format == .zip {
+            try Self.check(archive_write_set_format_zip(handle), handle, "choose zip", path: path)
+            output = Output(file.write)
+        } else {
+            try Self.check(archive_write_set_format_pax_restricted(handle), handle, "choose tar", path: path)
+            if format == .tar {
+                output = Output(file.write)
+            } else {
+                let compressor = try CompressorThread(
+                    file: file, path: path, format: format, level: level, threads: threads)
+                self.compressor = compressor
+                output = Output(compressor.submit)
+            }
         }
-        switch format {
-        case .zip:
-            try check(archive_write_set_format_zip(handle), "choose zip")
-        default:
-            try check(archive_write_set_format_pax_restricted(handle), "choose tar")
-        }
-        switch format {
-        case .tarZstd:
-            try check(archive_write_add_filter_zstd(handle), "use zstd (is libarchive built with zstd?)")
-            _ = archive_write_set_filter_option(handle, "zstd", "compression-level", String(level ?? 3))
-            if threads > 1 { _ = archive_write_set_filter_option(handle, "zstd", "threads", String(threads)) }
-        case .tarGzip:
-            try check(archive_write_add_filter_gzip(handle), "use gzip")
-            if let level { _ = archive_write_set_filter_option(handle, "gzip", "compression-level", String(level)) }
-        case .tarXz:
-            try check(archive_write_add_filter_xz(handle), "use xz")
-            if let level { _ = archive_write_set_filter_option(handle, "xz", "compression-level", String(level)) }
-            if threads > 1 { _ = archive_write_set_filter_option(handle, "xz", "threads", String(threads)) }
-        case .tarBzip2:
-            try check(archive_write_add_filter_bzip2(handle), "use bzip2")
-        case .tar, .zip:
-            break
-        }
-        // No padding of the last block: the file ends where the archive does.
+        // Large blocks: few write calls (and few wake-ups of the read-back); no padding of the
+        // last block, so the file ends where the archive does.
+        _ = archive_write_set_bytes_per_block(handle, 1 << 20)
         _ = archive_write_set_bytes_in_last_block(handle, 1)
-        try check(archive_write_open_fd(handle, fd), "start the archive")
+        let write: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
+            _, client, buffer, length in
+            guard let client, let buffer else { return -1 }
+            return Unmanaged<Output>.fromOpaque(client).takeUnretainedValue().write(buffer, length)
+        }
+        try Self.check(
+            archive_write_open2(handle, Unmanaged.passUnretained(output).toOpaque(), nil, write, nil, nil), handle,
+            "start the archive", path: path)
         entry = archive_entry_new()
     }
 
     deinit {
         if let entry { archive_entry_free(entry) }
+        // Unfinished: stop the compressor before anything else writes, so no byte reaches the
+        // file after its owner closed it.
+        compressor?.cancel()
         if let handle { archive_write_free(handle) }
     }
 
@@ -86,6 +95,8 @@ public final class ArchiveWriter {
     public func finish() throws {
         guard let handle else { return }
         guard archive_write_close(handle) >= ARCHIVE_WARN else { throw failure("cannot finish the archive") }
+        try compressor?.finish()
+        compressor = nil
     }
 
     private func begin(name: String, size: Int, modified: Date?) throws {
@@ -116,11 +127,64 @@ public final class ArchiveWriter {
     }
 
     private func failure(_ what: String) -> MailError {
-        let code = handle.map { archive_errno($0) } ?? 0
+        if let error = compressor?.error { return error }
+        let code = output.error != 0 ? output.error : (handle.map { archive_errno($0) } ?? 0)
         let text = handle.flatMap { archive_error_string($0) }.map { String(cString: $0) } ?? "unknown error"
+        return Self.error(what, text: text, code: code, path: path)
+    }
+
+    static func error(_ what: String, text: String, code: Int32, path: String) -> MailError {
         let mailCode: MailError.Code = code == ENOSPC || code == EDQUOT ? .noSpace : .unwritable
         return MailError(
             mailCode, scope: .store, retry: mailCode == .noSpace ? .later : .never, "\(what): \(text)", path: path,
             errno: code == 0 ? nil : code)
+    }
+
+    static func check(_ status: Int32, _ handle: OpaquePointer, _ what: String, path: String) throws {
+        guard status < ARCHIVE_WARN else { return }
+        let text = archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
+        throw error("cannot \(what)", text: text, code: archive_errno(handle), path: path)
+    }
+
+    /// Where libarchive's blocks go (the file, or the compressor thread); remembers a failure.
+    final class Output {
+        let sink: (UnsafeRawPointer, Int) -> Int
+        var error: Int32 = 0
+
+        init(_ sink: @escaping (UnsafeRawPointer, Int) -> Int) { self.sink = sink }
+
+        func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+            let written = sink(bytes, count)
+            if written < 0 && error == 0 { error = errno == 0 ? EIO : errno }
+            return written
+        }
+    }
+}
+
+/// Writes blocks to the archive file and tells whoever watches it grow.
+final class FileOutput: @unchecked Sendable {
+    let fd: Int32
+    let onWrite: ((Int64) -> Void)?
+    private(set) var written: Int64 = 0
+
+    init(fd: Int32, onWrite: ((Int64) -> Void)?) {
+        self.fd = fd
+        self.onWrite = onWrite
+    }
+
+    /// Writes all of `bytes`; returns `count`, or -1 with `errno` set.
+    func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        var done = 0
+        while done < count {
+            let got = Foundation.write(fd, bytes + done, count - done)
+            if got < 0 {
+                if errno == EINTR { continue }
+                return -1
+            }
+            done += got
+        }
+        written += Int64(count)
+        onWrite?(written)
+        return count
     }
 }

@@ -4,7 +4,7 @@ import MailCore
 import MailTesting
 import Testing
 
-@Suite struct ArchiveVolumeTests {
+@Suite(.serialized) struct ArchiveVolumeTests {
     private func samples(_ count: Int, seed: UInt64 = 7) -> [ArchiveVolumeWriter.Message] {
         var generator = MessageGenerator(seed: seed)
         let folders = [FolderPath.inbox, FolderPath(["Archive", "2019"])!, FolderPath(["Entwürfe"])!]

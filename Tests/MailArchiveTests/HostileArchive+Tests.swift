@@ -6,7 +6,7 @@ import Testing
 
 /// Archives built to escape or exhaust: every one is refused with an `unsafe-archive` error that
 /// names the member, before any of its bytes are used.
-@Suite struct HostileArchiveTests {
+@Suite(.serialized) struct HostileArchiveTests {
     private func readAll(_ path: String, limits: ArchiveLimits = .standard) throws {
         let reader = try ArchiveReader(path: path, limits: limits)
         while try reader.next() != nil { try reader.forEachChunk { _ in } }

@@ -52,7 +52,7 @@ enum ArchiveTesting {
     }
 }
 
-@Suite("Archives from the command line")
+@Suite("Archives from the command line", .serialized)
 struct ArchiveCLITests {
     @Test("Maildir → archive → Maildir: bytes, flags, keywords, dates and folders identical", arguments: ArchiveFormat.allCases)
     func maildirRoundTrip(format: ArchiveFormat) async throws {

@@ -49,7 +49,7 @@ extension CopyReport {
                     + "\(Self.formatBytes(file.fileBytes)) (read back and verified)")
         }
         if let stoppedBy { lines.append("Stopped: \(stoppedBy.text)") }
-        let seconds = String(format: "%.2f", self.seconds)
+        let seconds = Self.fixed(self.seconds, places: 2)
         if dryRun {
             let messages = folders.reduce(0) { $0 + ($1.plannedMessages ?? 0) }
             let bytes = folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }
@@ -78,9 +78,22 @@ extension CopyReport {
     /// `1.2 MB`, `340 KB`, `12 B` (decimal units).
     public static func formatBytes(_ bytes: Int) -> String {
         let value = Double(bytes)
-        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
-        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
-        if value >= 1e3 { return String(format: "%.0f KB", value / 1e3) }
+        if value >= 1e9 { return "\(fixed(value / 1e9, places: 2)) GB" }
+        if value >= 1e6 { return "\(fixed(value / 1e6, places: 1)) MB" }
+        if value >= 1e3 { return "\(fixed(value / 1e3, places: 0)) KB" }
         return "\(bytes) B"
+    }
+
+    /// `value` rounded to `places` decimals, as `String(format: "%.Nf")` would print it, without
+    /// going through Foundation's locale machinery.
+    public static func fixed(_ value: Double, places: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e15 else { return "\(value)" }
+        let whole = Int(scaled) / Int(scale)
+        var fraction = String(Int(scaled) % Int(scale))
+        while fraction.count < places { fraction = "0" + fraction }
+        return (value < 0 && scaled > 0 ? "-" : "") + (places > 0 ? "\(whole).\(fraction)" : "\(whole)")
     }
 }

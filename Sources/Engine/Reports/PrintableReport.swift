@@ -22,10 +22,8 @@ public enum ReportFormat {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// A date in reports meant for people (ISO 8601, seconds).
+    /// A date in reports meant for people (ISO 8601, seconds, UTC).
     public static func date(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        date.formatted(Date.ISO8601FormatStyle())
     }
 }

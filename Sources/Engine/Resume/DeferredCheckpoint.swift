@@ -2,13 +2,20 @@ import Foundation
 import MailCore
 
 /// A checkpoint for sinks durable only on close (``StoreCapabilities/durableOnClose``: an
-/// archive volume). In-flight marks go through at once — they say where the messages *may*
-/// be (the volume's final name) — but done marks and folder states are held back until the
-/// sink's close succeeded, so a run killed before the volume got its final name never
-/// records a message as archived. A run killed after that finds the in-flight messages in
-/// the volume (the sink's `locate`) and records them then.
+/// archive volume), where nothing the sink holds counts until that close.
+///
+/// In-flight marks and failures are gathered and written by ``flushPending()`` — one
+/// transaction per folder instead of one per batch — which the engine calls just before
+/// closing the sink: they must be durable before the volume can get its final name, not
+/// before. Done marks, folder states and flag updates wait for ``commit()``, after the close
+/// succeeded, so a run killed before the volume got its final name never records a message
+/// as archived, and one killed after it finds the in-flight messages in the volume (the
+/// sink's `locate`) and records them then. Changes to earlier runs' rows (forget, rekey, drop)
+/// go through at once, so they stay ordered before this run's marks.
 public actor DeferredCheckpoint: CheckpointStore {
     private let base: any CheckpointStore
+    private var inFlight: [FolderCheckpoint.ID: [String?: [SourceKey: MessageRecord]]] = [:]
+    private var failed: [FolderCheckpoint.ID: [SourceKey: FailedMessage]] = [:]
     private var done: [(DoneMessage, FolderCheckpoint.ID)] = []
     private var states: [(FolderState, FolderCheckpoint.ID)] = []
     private var flagUpdates: [(FlagUpdate, FolderCheckpoint.ID)] = []
@@ -17,8 +24,23 @@ public actor DeferredCheckpoint: CheckpointStore {
 
     public nonisolated var location: String { base.location }
 
+    /// Writes the gathered in-flight marks and failures; call before closing the sink.
+    public func flushPending() async throws {
+        for (id, positions) in inFlight {
+            for (position, records) in positions where !records.isEmpty {
+                try await base.markInFlight(Array(records.values), position: position, folder: id)
+            }
+        }
+        for (id, failures) in failed where !failures.isEmpty {
+            try await base.markFailed(Array(failures.values), folder: id)
+        }
+        inFlight = [:]
+        failed = [:]
+    }
+
     /// Writes what was held back; call once the sink's close succeeded.
     public func commit() async throws {
+        try await flushPending()
         for (id, rows) in Dictionary(grouping: done, by: \.1) { try await base.markDone(rows.map(\.0), folder: id) }
         for (id, rows) in Dictionary(grouping: flagUpdates, by: \.1) { try await base.updateFlags(rows.map(\.0), folder: id) }
         for (state, id) in states { try await base.updateFolder(state, folder: id) }
@@ -43,7 +65,10 @@ public actor DeferredCheckpoint: CheckpointStore {
     }
 
     public func markInFlight(_ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID) async throws {
-        try await base.markInFlight(messages, position: position, folder: folder)
+        for message in messages {
+            failed[folder]?[message.key] = nil
+            inFlight[folder, default: [:]][position, default: [:]][message.key] = message
+        }
     }
 
     public func markDone(_ messages: [DoneMessage], folder: FolderCheckpoint.ID) async throws {
@@ -51,7 +76,13 @@ public actor DeferredCheckpoint: CheckpointStore {
     }
 
     public func markFailed(_ failures: [FailedMessage], folder: FolderCheckpoint.ID) async throws {
-        try await base.markFailed(failures, folder: folder)
+        for failure in failures {
+            // A failure replaces this run's in-flight mark (the store keeps its record).
+            if let positions = inFlight[folder] {
+                for position in positions.keys { inFlight[folder]?[position]?[failure.key] = nil }
+            }
+            failed[folder, default: [:]][failure.key] = failure
+        }
     }
 
     public func forget(_ keys: [SourceKey], folder: FolderCheckpoint.ID) async throws {

@@ -134,6 +134,8 @@ public struct CopyEngine: Sendable {
     /// from the source what the checkpoint records as stored, this run's and earlier runs'.
     private func closeDurableSink(plan: CopyPlan, outcomes: inout [FolderOutcome?], report: inout CopyReport) async {
         do {
+            // In-flight marks must be durable before the sink can complete (an archive gets its name).
+            try await (checkpoint as? DeferredCheckpoint)?.flushPending()
             try await sink.close()
         } catch {
             let copied = outcomes.reduce(0) { $0 + ($1?.report.copied ?? 0) }

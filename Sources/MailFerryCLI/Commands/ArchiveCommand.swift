@@ -200,19 +200,20 @@ struct ArchiveCommand: AsyncParsableCommand {
 enum ArchiveSchedule {
     /// An age: a count of days, weeks, months or years.
     struct Age: Equatable {
+        enum Unit: Equatable { case day, week, month, year }
         var value: Int
-        var unit: Calendar.Component
+        var unit: Unit
     }
 
     /// Parses `365d`, `52w`, `12m`, `2y`, or a bare number of days.
     static func age(_ text: String) -> Age? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard let last = trimmed.last else { return nil }
-        let unit: Calendar.Component
+        let unit: Age.Unit
         var digits = trimmed
         switch last {
         case "d": unit = .day
-        case "w": unit = .weekOfYear
+        case "w": unit = .week
         case "m": unit = .month
         case "y": unit = .year
         default: unit = .day
@@ -222,19 +223,33 @@ enum ArchiveSchedule {
         return Age(value: value, unit: unit)
     }
 
+    /// `date` less `age`, in UTC; a month or year back from the 31st lands on the month's last day.
     static func subtract(_ age: Age, from date: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(byAdding: age.unit, value: -age.value, to: date) ?? date
+        switch age.unit {
+        case .day: return date.addingTimeInterval(-Double(age.value) * 86_400)
+        case .week: return date.addingTimeInterval(-Double(age.value) * 7 * 86_400)
+        case .month, .year:
+            let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+            let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+            let time = seconds - days * 86_400
+            var (year, month, day) = CivilDate.civil(fromDays: days)
+            let months = year * 12 + (month - 1) - (age.unit == .year ? 12 * age.value : age.value)
+            year = months >= 0 ? months / 12 : (months - 11) / 12
+            month = months - year * 12 + 1
+            day = min(day, CivilDate.daysIn(month: month, year: year))
+            return Date(timeIntervalSince1970: Double(CivilDate.days(year: year, month: month, day: day) * 86_400 + time))
+        }
     }
 
     /// Parses `YYYY-MM-DD` (midnight UTC) or a full ISO 8601 time.
     static func date(_ text: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        if let date = full.date(from: text) { return date }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        return day.date(from: text)
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        return Date(timeIntervalSince1970: Double(CivilDate.days(year: year, month: month, day: day) * 86_400))
     }
 
     /// Deletes the temporary files of volumes an interrupted run left (`.NAME.mailferry-partial`);
@@ -253,13 +268,9 @@ enum ArchiveSchedule {
     /// The path of a new volume: the template filled in, with `-2`, `-3`, … before the
     /// extension when the name is taken (an archive is never overwritten).
     static func volumePath(directory: String, template: String, now: Date, cutoff: Date) -> String {
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        let time = ISO8601DateFormatter()
-        time.formatOptions = [.withTime]
-        let name = template.replacingOccurrences(of: "{date}", with: day.string(from: now))
-            .replacingOccurrences(of: "{time}", with: time.string(from: now).replacingOccurrences(of: ":", with: "").prefix(6))
-            .replacingOccurrences(of: "{cutoff}", with: day.string(from: cutoff))
+        let name = template.replacingOccurrences(of: "{date}", with: CivilDate.dayText(now))
+            .replacingOccurrences(of: "{time}", with: CivilDate.timeText(now))
+            .replacingOccurrences(of: "{cutoff}", with: CivilDate.dayText(cutoff))
         let format = ArchiveFormat(fileName: name) ?? .tarZstd
         let lowered = name.lowercased()
         let suffix = [".\(format.fileExtension)", ".tgz", ".tzst", ".txz", ".tbz2", ".tbz"].first { lowered.hasSuffix($0) } ?? ""
@@ -285,4 +296,59 @@ extension ArchiveSink {
             .init(path: summary.path, messages: summary.messages, bytes: summary.bytes, fileBytes: summary.archiveBytes))
         return true
     }
+}
+
+/// Calendar arithmetic in UTC on the proleptic Gregorian calendar (H. Hinnant's civil-day
+/// algorithms), so that dates in volume names and cutoffs need no locale or time-zone data.
+enum CivilDate {
+    /// Days since 1970-01-01 of a date.
+    static func days(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date of a day number (days since 1970-01-01).
+    static func civil(fromDays value: Int) -> (year: Int, month: Int, day: Int) {
+        let z = value + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    private static func parts(_ date: Date) -> (days: Int, seconds: Int) {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        return (days, seconds - days * 86_400)
+    }
+
+    /// `YYYY-MM-DD`.
+    static func dayText(_ date: Date) -> String {
+        let (year, month, day) = civil(fromDays: parts(date).days)
+        return "\(year)-\(two(month))-\(two(day))"
+    }
+
+    /// `HHMMSS`.
+    static func timeText(_ date: Date) -> String {
+        let seconds = parts(date).seconds
+        return two(seconds / 3600) + two(seconds / 60 % 60) + two(seconds % 60)
+    }
+
+    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

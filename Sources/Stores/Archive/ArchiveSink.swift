@@ -19,7 +19,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     private var closeError: MailError?
 
     /// Prepares a new volume at `path` (its format from the name, or `format`).
-    public init(path: String, format: ArchiveFormat? = nil, threads: Int = 2, limits: ArchiveLimits = .standard) throws {
+    public init(path: String, format: ArchiveFormat? = nil, threads: Int = 1, limits: ArchiveLimits = .standard) throws {
         let format = try ArchiveFormat(fileName: path) ?? format ?? ArchiveFormat.from(path: path)
         if FileManager.default.fileExists(atPath: path) {
             throw MailError.store(

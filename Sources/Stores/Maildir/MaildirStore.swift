@@ -64,7 +64,9 @@ public final class MaildirStore: MessageSource, MessageSink {
         do {
             return MessageStream(
                 MaildirMessageReader(
-                    reader: try MaildirFolderReader(directory: directory, include: include), folder: folder.path))
+                    reader: try MaildirFolderReader(
+                        directory: directory, spillThreshold: Self.inMemoryLimit, include: include),
+                    folder: folder.path))
         } catch let error as MailError {
             throw error.withScope(.folder).inFolder(folder.path)
         }
@@ -95,6 +97,10 @@ public final class MaildirStore: MessageSource, MessageSink {
     }
 
     public func close() async {}
+
+    /// Messages up to this size are read into memory; larger ones are hashed on reading and
+    /// streamed from their file by the sink, so read-ahead never holds big attachments.
+    static let inMemoryLimit = 1 << 20
 }
 
 /// Adapts ``MaildirFolderReader`` to the store protocol.
