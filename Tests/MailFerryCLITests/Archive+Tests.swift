@@ -216,6 +216,38 @@ struct ArchiveCLITests {
         #expect(finished)
     }
 
+    @Test("archive from an mbox file with --delete-from-source: the file is rewritten without exactly the archived mail")
+    func mboxDeleteFromSource() async throws {
+        let directory = try TemporaryDirectory("archive-mbox-delete")
+        defer { directory.remove() }
+        let mbox = directory.file("old.mbox")
+        let stored = try await storeGeneratedMessages(
+            into: try MboxStore(openingSink: mbox, options: StoreOptions()), folders: [("INBOX", 16)], seed: 66)
+        let all = stored.values.flatMap { $0 }
+        let cutoff = ArchiveSchedule.date("2022-06-01")!
+        let old = Set(all.filter { $0.internalDate! < cutoff }.map(\.fingerprint))
+        #expect(!old.isEmpty && old.count < all.count)
+        let run = try await BuiltProducts.run([
+            "archive", "mbox:\(mbox)", "--before", "2022-06-01", "--to", directory.file("volumes"), "--include-unread",
+            "--include-flagged", "--delete-from-source", "--checkpoint", directory.file("job.sqlite"), "--quiet",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let volumes = ArchiveTesting.volumes(in: directory.file("volumes"))
+        let check = try ArchiveVerifier.verify(path: try #require(volumes.first))
+        #expect(check.isIntact)
+        #expect(Set(check.entries.compactMap { Fingerprint(hex: $0.fingerprint) }) == old)
+        let remaining = try await ArchiveTesting.contents(try MboxStore(openingSource: mbox, options: StoreOptions()))
+        #expect(Set(remaining.keys) == Set(all.map(\.fingerprint)).subtracting(old))
+        // A second run finds nothing to archive and deletes nothing more.
+        let again = try await BuiltProducts.run([
+            "archive", "mbox:\(mbox)", "--before", "2022-06-01", "--to", directory.file("volumes"), "--include-unread",
+            "--include-flagged", "--delete-from-source", "--checkpoint", directory.file("job.sqlite"), "--quiet",
+        ])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(ArchiveTesting.volumes(in: directory.file("volumes")).count == 1)
+        #expect(try await ArchiveTesting.contents(try MboxStore(openingSource: mbox, options: StoreOptions())).count == remaining.count)
+    }
+
     @Test("hostile archives are refused with an error naming the member; nothing is written")
     func hostileArchives() async throws {
         let directory = try TemporaryDirectory("archive-hostile")
