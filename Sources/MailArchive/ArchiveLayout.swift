@@ -34,6 +34,8 @@ public enum ArchiveLayout {
         if parts.count >= 3, parts[parts.count - 3].hasPrefix("."), parts[parts.count - 3].count > 1 {
             let escaped = parts[parts.count - 3].dropFirst()
             let components = escaped.split(separator: ".").map { FolderNameEscaping.maildirPlusPlus.decode(String($0)) }
+            // A name that decodes to "." or ".." is no folder (a store could take it as a path).
+            if components.contains(where: { $0 == "." || $0 == ".." }) { return nil }
             if let folder = FolderPath(components) { return (folder, info) }
         }
         return (.inbox, info)

@@ -19,4 +19,15 @@ public struct ArchiveLimits: Sendable, Hashable {
     public init() {}
 
     public static let standard = ArchiveLimits()
+
+    /// For reading back a volume this process just wrote: its content is the user's own mail,
+    /// so size and ratio caps (meant for archives from elsewhere) do not apply; names, links
+    /// and repeats are still checked.
+    public static let readBack: ArchiveLimits = {
+        var limits = ArchiveLimits()
+        limits.maximumEntrySize = Int.max
+        limits.maximumTotalBytes = Int.max
+        limits.maximumCompressionRatio = Int.max
+        return limits
+    }()
 }

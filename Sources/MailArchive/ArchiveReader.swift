@@ -96,6 +96,7 @@ public final class ArchiveReader {
         let status = archive_read_next_header(handle, &raw)
         if status == ARCHIVE_EOF { return nil }
         guard status >= ARCHIVE_WARN, let raw else { throw failure("cannot read the next member") }
+        try checkExpansion(at: nil)
         entries += 1
         guard entries <= limits.maximumEntries else {
             throw unsafe("has more than \(limits.maximumEntries) members")
@@ -148,18 +149,25 @@ public final class ArchiveReader {
         guard currentRead <= limits.maximumEntrySize else {
             throw unsafe("member \"\(current.name)\" is over the limit of \(limits.maximumEntrySize) bytes")
         }
-        guard totalBytes <= limits.maximumTotalBytes else {
-            throw unsafe("holds more than \(limits.maximumTotalBytes) bytes")
+        try checkExpansion(at: current.name)
+        return got
+    }
+
+    /// The caps on expansion, counting what the decompressor produced — also for members that
+    /// were skipped, not read — and what members returned (zip members are compressed one by one).
+    private func checkExpansion(at member: MemberName?) throws {
+        guard let handle else { return }
+        let produced = max(totalBytes, Int(archive_filter_bytes(handle, 0)))
+        let place = member.map { " (at member \"\($0)\")" } ?? ""
+        guard produced <= limits.maximumTotalBytes else {
+            throw unsafe("holds more than \(limits.maximumTotalBytes) bytes\(place)")
         }
-        if totalBytes > limits.ratioAllowance {
+        if produced > limits.ratioAllowance {
             let packed = max(1, compressedBytesRead)
-            if totalBytes / packed > limits.maximumCompressionRatio {
-                throw unsafe(
-                    "expands more than \(limits.maximumCompressionRatio) times (at member \"\(current.name)\"): "
-                        + "a compression bomb?")
+            if produced / packed > limits.maximumCompressionRatio {
+                throw unsafe("expands more than \(limits.maximumCompressionRatio) times\(place): a compression bomb?")
             }
         }
-        return got
     }
 
     /// Calls `body` with the current member's bytes, piece by piece.

@@ -53,6 +53,10 @@ public final class ArchiveVolumeWriter {
     private var writer: ArchiveWriter?
     private var growing: GrowingFile?
     private var verification: BackgroundVerification?
+    /// `device:inode` of the temporary file, checked before it is given the final name.
+    private var identity: String?
+    /// Set when a member could not be completed: the volume can no longer be finished.
+    private var broken: MailError?
     private var sequence = 0
     private var bytes = 0
     /// Keyword letters per folder directory, for the Maildir names and `dovecot-keywords`.
@@ -75,8 +79,9 @@ public final class ArchiveVolumeWriter {
     /// Adds a message; returns its member name and the keywords its file name could not carry
     /// (more than 26 in one folder; the manifest keeps them all).
     public func add(_ message: Message) throws -> (member: String, droppedKeywords: Set<Keyword>) {
+        if let broken { throw broken }
         try open()
-        guard let writer else { throw MailError.store(.internalError, "archive volume not open", path: finalPath) }
+        guard writer != nil else { throw MailError.store(.internalError, "archive volume not open", path: finalPath) }
         let directory: String
         if let known = directories[message.folder] {
             directory = known
@@ -93,10 +98,16 @@ public final class ArchiveVolumeWriter {
             return letter
         }
         keywordLetters[directory] = letters
-        sequence += 1
         let member = ArchiveLayout.memberName(
-            directory: directory, sequence: sequence, internalDate: message.internalDate, letters: text)
-        let digest = try writer.add(name: member, modified: message.internalDate, data: message.data)
+            directory: directory, sequence: sequence + 1, internalDate: message.internalDate, letters: text)
+        let digest: [UInt8]
+        do {
+            digest = try writer!.add(name: member, modified: message.internalDate, data: message.data)
+        } catch let error as MailError where error.scope != .message {
+            broken = error
+            throw error
+        }
+        sequence += 1
         bytes += message.data.count
         let line = try ArchiveManifest.line(
             for: ArchiveManifest.Entry(
@@ -114,19 +125,28 @@ public final class ArchiveVolumeWriter {
     @discardableResult
     public func commit() throws -> Summary? {
         if let committed { return committed }
-        guard let writer else { return nil }
+        if let broken {
+            abandon()
+            throw broken
+        }
+        guard writer != nil, sequence > 0 else {
+            abandon()
+            return nil
+        }
         do {
             try POSIX.fsync(manifestFD, path: manifestPath, scope: .store)
-            try writer.add(
+            // No local reference to the writer: on failure, abandon() must be able to free it
+            // (stopping its compressor) before the file is closed.
+            try writer!.add(
                 name: ArchiveManifest.memberName, modified: Date(),
                 data: MessageData(file: FileSegment(path: manifestPath, length: manifestBytes)))
             for (directory, letters) in keywordLetters.sorted(by: { $0.key < $1.key }) where !letters.isEmpty {
                 let lines = letters.sorted { $0.value < $1.value }.map {
                     "\(Int($0.value.asciiValue! - UInt8(ascii: "a"))) \($0.key.name)\n"
                 }
-                try writer.add(name: "\(directory)/dovecot-keywords", modified: Date(), bytes: Array(lines.joined().utf8))
+                try writer!.add(name: "\(directory)/dovecot-keywords", modified: Date(), bytes: Array(lines.joined().utf8))
             }
-            try writer.finish()
+            try writer!.finish()
             self.writer = nil
             growing?.finish()
             try POSIX.fsync(fd, path: temporaryPath, scope: .store)
@@ -163,8 +183,9 @@ public final class ArchiveVolumeWriter {
         if fd >= 0 {
             close(fd)
             fd = -1
-            unlink(temporaryPath)
-        } else if committed == nil && sequence > 0 {
+        }
+        // Only this run's file: never one another run put under the same name.
+        if committed == nil, let identity, POSIX.status(temporaryPath)?.identity == identity {
             unlink(temporaryPath)
         }
         removeManifest()
@@ -188,28 +209,46 @@ public final class ArchiveVolumeWriter {
                 .unwritable, "the archive exists already and is never overwritten: choose another name", path: finalPath)
         }
         let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW
-        fd = Foundation.open(temporaryPath, flags, 0o600)
-        guard fd >= 0 else { throw POSIX.error("create", path: temporaryPath, scope: .store) }
-        manifestFD = Foundation.open(manifestPath, flags, 0o600)
-        guard manifestFD >= 0 else { throw POSIX.error("create", path: manifestPath, scope: .store) }
-        let readFD = Foundation.open(temporaryPath, O_RDONLY | O_CLOEXEC)
-        guard readFD >= 0 else { throw POSIX.error("open", path: temporaryPath, scope: .store) }
-        let growing = GrowingFile()
-        self.growing = growing
-        verification = BackgroundVerification(path: temporaryPath, fd: readFD, growing: growing, limits: limits)
-        writer = try ArchiveWriter(fd: fd, path: temporaryPath, format: format, threads: threads) { growing.grew(to: $0) }
+        do {
+            fd = Foundation.open(temporaryPath, flags, 0o600)
+            guard fd >= 0 else { throw POSIX.error("create", path: temporaryPath, scope: .store) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw POSIX.error("stat", path: temporaryPath, scope: .store) }
+            identity = "\(info.st_dev):\(info.st_ino)"
+            manifestFD = Foundation.open(manifestPath, flags, 0o600)
+            guard manifestFD >= 0 else { throw POSIX.error("create", path: manifestPath, scope: .store) }
+            let readFD = Foundation.open(temporaryPath, O_RDONLY | O_CLOEXEC)
+            guard readFD >= 0 else { throw POSIX.error("open", path: temporaryPath, scope: .store) }
+            let growing = GrowingFile()
+            self.growing = growing
+            // Its own mail: the read-back checks every member, without the caps for foreign archives.
+            verification = BackgroundVerification(path: temporaryPath, fd: readFD, growing: growing, limits: .readBack)
+            writer = try ArchiveWriter(fd: fd, path: temporaryPath, format: format, threads: threads) { growing.grew(to: $0) }
+        } catch {
+            abandon()
+            throw error
+        }
     }
 
     /// Gives the verified temporary file its final name without ever replacing a file (a hard
     /// link fails if the name exists), then makes the directory entry durable.
     private func publish() throws {
+        // The temporary name must still be the file this run wrote and verified.
+        guard let identity, POSIX.status(temporaryPath)?.identity == identity else {
+            throw MailError.store(
+                .unwritable, "the archive's temporary file was replaced while it was written (another run?); it was not kept",
+                path: temporaryPath)
+        }
         if link(temporaryPath, finalPath) == 0 {
             unlink(temporaryPath)
         } else if errno == EEXIST {
             throw MailError.store(
                 .unwritable, "the archive appeared while it was being written; the new one was not kept", path: finalPath)
-        } else if POSIX.kind(finalPath) == nil, rename(temporaryPath, finalPath) == 0 {
-            // File systems without hard links.
+        } else if errno == EPERM || errno == EOPNOTSUPP || errno == EXDEV, POSIX.kind(finalPath) == nil,
+            rename(temporaryPath, finalPath) == 0
+        {
+            // File systems without hard links (the directory lock of `mailferry archive` keeps
+            // other runs from creating the name meanwhile).
         } else {
             throw POSIX.error("rename the finished archive", path: finalPath, scope: .store)
         }

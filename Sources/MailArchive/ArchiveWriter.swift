@@ -13,6 +13,7 @@ public final class ArchiveWriter {
     private let output: Output
 
     private var compressor: CompressorThread?
+    private var finished = false
 
     /// Starts an archive on `fd` (which stays open: the caller closes it after ``finish()``).
     /// A tar's compression runs on a thread of its own (``CompressorThread``), so that packing
@@ -60,25 +61,71 @@ public final class ArchiveWriter {
 
     deinit {
         if let entry { archive_entry_free(entry) }
-        // Unfinished: stop the compressor before anything else writes, so no byte reaches the
-        // file after its owner closed it.
+        // Unfinished (an abandoned volume): stop the compressor and mark the handle failed, so
+        // that freeing it flushes nothing — no byte may reach a file its owner has closed.
         compressor?.cancel()
-        if let handle { archive_write_free(handle) }
+        if let handle {
+            if !finished { archive_write_fail(handle) }
+            archive_write_free(handle)
+        }
     }
 
     /// Adds a regular file whose bytes are `data`; returns their SHA-256.
+    ///
+    /// A message kept in a file is opened before its header is written: if it cannot be (a mail
+    /// client renamed or removed it), the error has scope `.message` and the archive is
+    /// unharmed. An error once the header is out has scope `.store`: the member is incomplete
+    /// and the archive cannot be finished.
     @discardableResult
     public func add(name: String, modified: Date?, data: MessageData) throws -> [UInt8] {
+        var source: Int32 = -1
+        var offset: Int64 = 0
+        if case .file(let segment) = data.storage {
+            source = Foundation.open(segment.path, O_RDONLY | O_CLOEXEC)
+            var info = stat()
+            guard source >= 0, fstat(source, &info) == 0, Int64(info.st_size) >= segment.offset + Int64(segment.length)
+            else {
+                let code = errno
+                if source >= 0 { Foundation.close(source) }
+                throw MailError(
+                    .unreadable, scope: .message, retry: .later,
+                    "the message file changed or disappeared before it was archived", path: segment.path, errno: code)
+            }
+            offset = segment.offset
+        }
+        defer { if source >= 0 { Foundation.close(source) } }
         try begin(name: name, size: data.count, modified: modified)
         var hasher = SHA256()
         var written = 0
-        try data.forEachChunk { chunk in
-            hasher.update(chunk)
-            try write(chunk, name: name)
-            written += chunk.count
+        do {
+            if source >= 0 {
+                var buffer = [UInt8](repeating: 0, count: min(MessageData.chunkSize, max(data.count, 1)))
+                while written < data.count {
+                    let want = min(buffer.count, data.count - written)
+                    let got = buffer.withUnsafeMutableBytes { pread(source, $0.baseAddress, want, off_t(offset) + off_t(written)) }
+                    if got < 0 && errno == EINTR { continue }
+                    guard got > 0 else { break }
+                    try buffer.withUnsafeBytes { chunk in
+                        let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<got])
+                        hasher.update(piece)
+                        try write(piece, name: name)
+                    }
+                    written += got
+                }
+            } else {
+                try data.forEachChunk { chunk in
+                    hasher.update(chunk)
+                    try write(chunk, name: name)
+                    written += chunk.count
+                }
+            }
+        } catch let error as MailError {
+            throw error.withScope(.store)
         }
         guard written == data.count else {
-            throw MailError.store(.internalError, "member \(name): \(written) bytes written, \(data.count) announced", path: path)
+            throw MailError.store(
+                .truncatedMessage, "member \(name): its file ended after \(written) of \(data.count) bytes; the archive cannot be finished",
+                path: path)
         }
         try end(name: name)
         return hasher.finalize()
@@ -95,6 +142,7 @@ public final class ArchiveWriter {
     public func finish() throws {
         guard let handle else { return }
         guard archive_write_close(handle) >= ARCHIVE_WARN else { throw failure("cannot finish the archive") }
+        finished = true
         try compressor?.finish()
         compressor = nil
     }

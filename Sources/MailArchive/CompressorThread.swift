@@ -15,6 +15,8 @@ final class CompressorThread: @unchecked Sendable {
     private var queue: [[UInt8]] = []
     private var ended = false
     private var cancelled = false
+    /// The stream was closed properly (its end written); otherwise freeing must not flush.
+    private var closed = false
     private var failed: MailError?
     private let done = DispatchSemaphore(value: 0)
     private let handle: OpaquePointer
@@ -72,7 +74,10 @@ final class CompressorThread: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { archive_write_free(handle) }
+    deinit {
+        if !closed { archive_write_fail(handle) }
+        archive_write_free(handle)
+    }
 
     /// The first failure of the compressor, if any.
     var error: MailError? {
@@ -151,7 +156,11 @@ final class CompressorThread: @unchecked Sendable {
                 return
             }
         }
-        if archive_write_close(handle) < ARCHIVE_WARN { fail("cannot finish compressing the archive") }
+        if archive_write_close(handle) < ARCHIVE_WARN {
+            fail("cannot finish compressing the archive")
+        } else {
+            closed = true
+        }
     }
 
     private func fail(_ what: String) {

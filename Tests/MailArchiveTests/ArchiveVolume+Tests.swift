@@ -90,6 +90,21 @@ import Testing
         #expect(try directory.read("mail.tar.zst") == Array("precious".utf8))
     }
 
+    @Test func aMessageWhoseFileVanishedFailsAloneAndTheVolumeCompletes() throws {
+        let directory = try TemporaryDirectory("archive")
+        defer { directory.remove() }
+        let volume = ArchiveVolumeWriter(finalPath: directory.file("mail.tar.zst"), format: .tarZstd)
+        let messages = samples(3)
+        _ = try volume.add(messages[0])
+        var gone = messages[1]
+        gone.data = MessageData(file: FileSegment(path: directory.file("renamed-by-a-mail-client"), length: 2_000_000))
+        #expect { _ = try volume.add(gone) } throws: { ($0 as? MailError)?.scope == .message }
+        _ = try volume.add(messages[2])
+        let summary = try #require(try volume.commit())
+        #expect(summary.messages == 2)
+        #expect(try ArchiveVerifier.verify(path: directory.file("mail.tar.zst")).isIntact)
+    }
+
     @Test func verifyReportsATamperedMember() throws {
         let directory = try TemporaryDirectory("archive")
         defer { directory.remove() }

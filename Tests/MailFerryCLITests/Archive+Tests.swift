@@ -154,18 +154,21 @@ struct ArchiveCLITests {
         let resumed = try await BuiltProducts.run(arguments)
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
         #expect(resumed.stdout.contains("unfinished volume"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target).filter { $0.hasPrefix(".") }.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).filter { $0.contains(".mailferry-partial") }.isEmpty)
         let volumes = ArchiveTesting.volumes(in: target)
         #expect(volumes.count == 1)
         let check = try ArchiveVerifier.verify(path: try #require(volumes.first))
         #expect(check.isIntact && check.messages == 20)
     }
 
-    @Test("archive --delete-from-source, killed at every step: each message is in the source or in exactly one verified volume")
-    func deleteFromSourceCrashAtEveryStep() async throws {
+    @Test(
+        "archive --delete-from-source, killed at every step: each message is in the source or in exactly one verified volume",
+        arguments: ["maildir", "mbox"])
+    func deleteFromSourceCrashAtEveryStep(kind: String) async throws {
         let directory = try TemporaryDirectory("archive-delete-crash")
         defer { directory.remove() }
-        let source = directory.file("Maildir")
+        // An mbox directory: two files whose keys (offsets) repeat across folders.
+        let source = kind == "maildir" ? directory.file("Maildir") : directory.file("mail/")
         let target = directory.file("archive")
         let checkpoint = directory.file("job.sqlite")
         var originals: Set<Fingerprint> = []
@@ -175,17 +178,22 @@ struct ArchiveCLITests {
             for path in [source, target, checkpoint, checkpoint + ".job", checkpoint + "-wal", checkpoint + "-shm"] {
                 try? FileManager.default.removeItem(atPath: path)
             }
-            let stored = try await storeGeneratedMessages(
-                into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 12), ("Work", 8)], seed: 64)
+            let sink: any MessageSink = kind == "maildir"
+                ? try MaildirStore(openingSink: source, options: StoreOptions())
+                : try MboxStore(openingSink: source, options: StoreOptions())
+            let stored = try await storeGeneratedMessages(into: sink, folders: [("INBOX", 12), ("Work", 8)], seed: 64)
             originals = Set(stored.values.flatMap { $0 }.map(\.fingerprint))
             old = Set(stored.values.flatMap { $0 }.filter { $0.internalDate! < cutoff }.map(\.fingerprint))
         }
         let arguments = [
-            "archive", "maildir:\(source)", "--before", "2023-01-01", "--to", target, "--checkpoint", checkpoint,
+            "archive", "\(kind):\(source)", "--before", "2023-01-01", "--to", target, "--checkpoint", checkpoint,
             "--include-unread", "--include-flagged", "--delete-from-source", "--batch-messages", "4", "--quiet",
         ]
         func check(step: Int) async throws {
-            let remaining = try await ArchiveTesting.contents(try MaildirStore(openingSource: source, options: StoreOptions()))
+            let store: any MessageSource = kind == "maildir"
+                ? try MaildirStore(openingSource: source, options: StoreOptions())
+                : try MboxStore(openingSource: source, options: StoreOptions())
+            let remaining = try await ArchiveTesting.contents(store)
             var archived: [Fingerprint] = []
             for volume in ArchiveTesting.volumes(in: target) {
                 let result = try ArchiveVerifier.verify(path: volume)
@@ -311,6 +319,32 @@ struct ArchiveCLITests {
         #expect(c.first { $0.path.displayName == "Lists" }?.messageCount == 2)
     }
 
+    @Test("a second archive run into the same directory is refused while the first holds it")
+    func directoryLock() async throws {
+        let directory = try TemporaryDirectory("archive-lock")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 3)], seed: 67)
+        let target = directory.file("archive")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let held = ArchiveSchedule.lockDirectory(target)
+        #expect(held >= 0)
+        let refused = try await BuiltProducts.run([
+            "archive", "maildir:\(source)", "--before", "2030-01-01", "--to", target, "--checkpoint", directory.file("job.sqlite"),
+            "--quiet",
+        ])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("another mailferry archive run"), "\(refused.stderr)")
+        close(held)
+        let run = try await BuiltProducts.run([
+            "archive", "maildir:\(source)", "--before", "2030-01-01", "--to", target, "--checkpoint", directory.file("job.sqlite"),
+            "--include-unread", "--include-flagged", "--quiet",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(ArchiveTesting.volumes(in: target).count == 1)
+    }
+
     @Test("usage errors: no cutoff, both cutoffs, a name without an archive extension")
     func usageErrors() async throws {
         for arguments in [
@@ -318,6 +352,7 @@ struct ArchiveCLITests {
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "1y", "--before", "2020-01-01"],
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "1y", "--name", "mail.rar"],
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "soon"],
+            ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "12h"],
         ] {
             let run = try await BuiltProducts.run(arguments)
             #expect(run.status == 2, "\(arguments): \(run.stderr)")

@@ -153,9 +153,22 @@ struct ArchiveCommand: AsyncParsableCommand {
                 throw ExitStatus.checkpointRefused.exitCode
             }
         }
-        // The job's lock is held: an unfinished volume in the directory is a killed run's.
+        // One archive run per directory at a time (whatever its source): with the lock held, an
+        // unfinished volume in the directory is a killed run's.
         var removedPartials: [String] = []
-        if !dryRun { removedPartials = ArchiveSchedule.removeUnfinishedVolumes(in: directory) }
+        var directoryLock: Int32 = -1
+        if !dryRun {
+            directoryLock = ArchiveSchedule.lockDirectory(directory)
+            guard directoryLock >= 0 else {
+                await store?.close()
+                await sourceStore.close()
+                Terminal.standardError(
+                    "mailferry: another mailferry archive run is writing into \(directory); try again when it has finished")
+                throw ExitStatus.checkpointRefused.exitCode
+            }
+            removedPartials = ArchiveSchedule.removeUnfinishedVolumes(in: directory)
+        }
+        defer { if directoryLock >= 0 { Foundation.close(directoryLock) } }
         let volumePath = ArchiveSchedule.volumePath(directory: directory, template: name, now: now, cutoff: cutoff)
         let sink: any MessageSink
         if dryRun {
@@ -216,7 +229,8 @@ enum ArchiveSchedule {
         case "w": unit = .week
         case "m": unit = .month
         case "y": unit = .year
-        default: unit = .day
+        case "0"..."9": unit = .day
+        default: return nil
         }
         if last.isLetter { digits.removeLast() }
         guard let value = Int(digits), value >= 0, value <= 100_000 else { return nil }
@@ -250,6 +264,18 @@ enum ArchiveSchedule {
             (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day)
         else { return nil }
         return Date(timeIntervalSince1970: Double(CivilDate.days(year: year, month: month, day: day) * 86_400))
+    }
+
+    /// Takes the directory's archive lock (`.mailferry-archive.lock`, `flock`, released when the
+    /// process ends); returns its descriptor, or -1 when another run holds it.
+    static func lockDirectory(_ directory: String) -> Int32 {
+        let fd = Foundation.open("\(directory)/.mailferry-archive.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return -1 }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Foundation.close(fd)
+            return -1
+        }
+        return fd
     }
 
     /// Deletes the temporary files of volumes an interrupted run left (`.NAME.mailferry-partial`);

@@ -18,11 +18,18 @@ final class ArchiveFolderWriter: FolderWriter {
 
     func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
         try batch.map { envelope in
-            let added = try sink.add(
-                ArchiveVolumeWriter.Message(
-                    data: envelope.data, folder: folder, flags: envelope.flags, internalDate: envelope.internalDate,
-                    key: envelope.key.value, messageID: envelope.messageID, fingerprint: envelope.fingerprint))
-            return .stored(StoredMessage(reference: added.member))
+            do {
+                let added = try sink.add(
+                    ArchiveVolumeWriter.Message(
+                        data: envelope.data, folder: folder, flags: envelope.flags, internalDate: envelope.internalDate,
+                        key: envelope.key.value, messageID: envelope.messageID, fingerprint: envelope.fingerprint))
+                return .stored(StoredMessage(reference: added.member))
+            } catch var error as MailError where error.scope == .message {
+                // Not started in the archive (its file vanished): this message fails, the volume goes on.
+                error.messageKey = envelope.key.value
+                error.messageNumber = envelope.number
+                return .failed(error)
+            }
         }
     }
 
@@ -42,8 +49,9 @@ final class ArchiveFolderWriter: FolderWriter {
             guard FileManager.default.fileExists(atPath: volume),
                 let entries = try? ArchiveManifest.read(from: volume, limits: sink.limits)
             else { continue }
+            // Keys are unique within a folder only (every mbox file has offset:0).
             var byKey: [String: ArchiveManifest.Entry] = [:]
-            for entry in entries { byKey[entry.key] = entry }
+            for entry in entries where entry.folder == folder.components { byKey[entry.key] = entry }
             for message in pending {
                 if let entry = byKey[message.record.key.value], entry.fingerprint == message.record.fingerprint.hex {
                     found[message.record.key] = entry.member

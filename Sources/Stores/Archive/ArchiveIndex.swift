@@ -75,6 +75,10 @@ struct ArchiveIndex: Sendable {
                 foreign.append(Member(name: name.path, folder: folder, kind: .single(flags: flags), size: entry.size ?? 0, modified: entry.modified))
             } else if fileName.lowercased().hasSuffix(".eml") {
                 let directories = name.components.dropLast().map(String.init)
+                guard !directories.contains(where: { $0 == "." || $0 == ".." }) else {
+                    skipped.append(name.path)
+                    continue
+                }
                 let folder = FolderPath(directories) ?? .inbox
                 foreign.append(Member(name: name.path, folder: folder, kind: .single(flags: .empty), size: entry.size ?? 0, modified: entry.modified))
             } else {
@@ -85,7 +89,12 @@ struct ArchiveIndex: Sendable {
                     for suffix in [".mbox", ".mbx"] where components[components.count - 1].lowercased().hasSuffix(suffix) {
                         components[components.count - 1].removeLast(suffix.count)
                     }
-                    let folder = FolderPath(components.filter { !$0.isEmpty }) ?? .inbox
+                    let parts = components.filter { !$0.isEmpty }
+                    guard !parts.contains(where: { $0 == "." || $0 == ".." }) else {
+                        skipped.append(name.path)
+                        continue
+                    }
+                    let folder = FolderPath(parts) ?? .inbox
                     foreign.append(Member(name: name.path, folder: folder, kind: .mbox, size: entry.size ?? 0, modified: entry.modified))
                 } else {
                     skipped.append(name.path)

@@ -16,7 +16,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
 
     private let lock = NSLock()
     private let volume: ArchiveVolumeWriter
-    private var closeError: MailError?
+    private var closeError: (any Error)?
 
     /// Prepares a new volume at `path` (its format from the name, or `format`).
     public init(path: String, format: ArchiveFormat? = nil, threads: Int = 1, limits: ArchiveLimits = .standard) throws {
@@ -62,7 +62,7 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
             if let closeError { throw closeError }
             do {
                 try volume.commit()
-            } catch let error as MailError {
+            } catch {
                 closeError = error
                 throw error
             }
