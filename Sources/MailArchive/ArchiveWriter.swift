@@ -48,14 +48,9 @@ public final class ArchiveWriter {
         // last block, so the file ends where the archive does.
         _ = archive_write_set_bytes_per_block(handle, 1 << 20)
         _ = archive_write_set_bytes_in_last_block(handle, 1)
-        let write: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
-            _, client, buffer, length in
-            guard let client, let buffer else { return -1 }
-            return Unmanaged<Output>.fromOpaque(client).takeUnretainedValue().write(buffer, length)
-        }
         try Self.check(
-            archive_write_open2(handle, Unmanaged.passUnretained(output).toOpaque(), nil, write, nil, nil), handle,
-            "start the archive", path: path)
+            archive_write_open2(handle, Unmanaged.passUnretained(output).toOpaque(), nil, Output.callback, nil, nil),
+            handle, "start the archive", path: path)
         entry = archive_entry_new()
     }
 
@@ -200,6 +195,13 @@ public final class ArchiveWriter {
         var error: Int32 = 0
 
         init(_ sink: @escaping (UnsafeRawPointer, Int) -> Int) { self.sink = sink }
+
+        /// libarchive's write callback; the client data is an unretained `Output`.
+        static let callback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
+            _, client, buffer, length in
+            guard let client, let buffer else { return -1 }
+            return Unmanaged<Output>.fromOpaque(client).takeUnretainedValue().write(buffer, length)
+        }
 
         func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int {
             let written = sink(bytes, count)

@@ -20,11 +20,11 @@ final class CompressorThread: @unchecked Sendable {
     private var failed: MailError?
     private let done = DispatchSemaphore(value: 0)
     private let handle: OpaquePointer
-    private let file: FileOutput
+    private let output: ArchiveWriter.Output
     private let path: String
 
     init(file: FileOutput, path: String, format: ArchiveFormat, level: Int?, threads: Int) throws {
-        self.file = file
+        output = ArchiveWriter.Output(file.write)
         self.path = path
         guard let handle = archive_write_new() else {
             throw MailError.store(.internalError, "libarchive could not start a compressor", path: path)
@@ -51,14 +51,10 @@ final class CompressorThread: @unchecked Sendable {
             }
             _ = archive_write_set_bytes_per_block(handle, 1 << 20)
             _ = archive_write_set_bytes_in_last_block(handle, 1)
-            let write: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
-                _, client, buffer, length in
-                guard let client, let buffer else { return -1 }
-                return Unmanaged<FileOutput>.fromOpaque(client).takeUnretainedValue().write(buffer, length)
-            }
             try ArchiveWriter.check(
-                archive_write_open2(handle, Unmanaged.passUnretained(file).toOpaque(), nil, write, nil, nil), handle,
-                "start the compressor", path: path)
+                archive_write_open2(
+                    handle, Unmanaged.passUnretained(output).toOpaque(), nil, ArchiveWriter.Output.callback, nil, nil),
+                handle, "start the compressor", path: path)
             // The raw format takes one entry: the whole tar stream.
             let entry = archive_entry_new()
             defer { archive_entry_free(entry) }

@@ -284,7 +284,7 @@ struct ArchiveCLITests {
         let maildir = directory.file("home/Maildir")
         try await storeGeneratedMessages(
             into: try MaildirStore(openingSink: maildir, options: StoreOptions()), folders: [("INBOX", 3), ("Sent", 2)], seed: 65)
-        #expect(try Self.tool("/usr/bin/tar", ["-C", directory.file("home"), "-czf", directory.file("maildir.tgz"), "Maildir"]) == 0)
+        #expect(try runTool("/usr/bin/tar", ["-C", directory.file("home"), "-czf", directory.file("maildir.tgz"), "Maildir"]) == 0)
         let one = try await BuiltProducts.run(["copy", "archive:\(directory.file("maildir.tgz"))", "maildir:\(directory.file("a"))", "--no-checkpoint", "--quiet"])
         #expect(one.status == 0, "\(one.stdout)\(one.stderr)")
         try await ArchiveTesting.expectIdentical(
@@ -311,7 +311,7 @@ struct ArchiveCLITests {
         // mbox files, tar.gz.
         try FileManager.default.createDirectory(atPath: directory.file("mboxes"), withIntermediateDirectories: true)
         try directory.write("mboxes/Lists.mbox", "From a@b Sat Jan  3 01:05:34 2015\nSubject: one\n\nx\n\nFrom c@d Sat Jan  3 02:05:34 2015\nSubject: two\n\n>From quoted\n")
-        #expect(try Self.tool("/usr/bin/tar", ["-C", directory.file("mboxes"), "-czf", directory.file("mbox.tar.gz"), "Lists.mbox"]) == 0)
+        #expect(try runTool("/usr/bin/tar", ["-C", directory.file("mboxes"), "-czf", directory.file("mbox.tar.gz"), "Lists.mbox"]) == 0)
         let three = try await BuiltProducts.run(["copy", "archive:\(directory.file("mbox.tar.gz"))", "maildir:\(directory.file("c"))", "--no-checkpoint", "--quiet"])
         #expect(three.status == 0, "\(three.stdout)\(three.stderr)")
         let c = try await MaildirStore(openingSource: directory.file("c"), options: StoreOptions()).listFolders()
@@ -345,6 +345,19 @@ struct ArchiveCLITests {
         #expect(ArchiveTesting.volumes(in: target).count == 1)
     }
 
+    @Test(
+        "ages and cutoffs: a month or a year back from the 31st or 29 February lands on the month's last day",
+        arguments: [
+            ("2024-03-31", "1m", "2024-02-29"), ("2024-02-29", "1y", "2023-02-28"), ("2024-01-15", "2m", "2023-11-15"),
+            ("2024-01-15", "14d", "2024-01-01"), ("2024-01-15", "2w", "2024-01-01"), ("2024-01-15", "30", "2023-12-16"),
+            ("2024-05-31", "15m", "2023-02-28"),
+        ])
+    func cutoffs(from: String, age: String, expected: String) throws {
+        let start = try #require(ArchiveSchedule.date(from))
+        let parsed = try #require(ArchiveSchedule.age(age))
+        #expect(CivilDate.dayText(ArchiveSchedule.subtract(parsed, from: start)) == expected)
+    }
+
     @Test("usage errors: no cutoff, both cutoffs, a name without an archive extension")
     func usageErrors() async throws {
         for arguments in [
@@ -357,14 +370,5 @@ struct ArchiveCLITests {
             let run = try await BuiltProducts.run(arguments)
             #expect(run.status == 2, "\(arguments): \(run.stderr)")
         }
-    }
-
-    static func tool(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

@@ -69,8 +69,12 @@ struct ArchiveIMAPCLITests {
             [
                 "archive", url("arcc"), "--before", "2022-07-01", "--to", directory.file("volumes"), "--include-flagged",
                 "--delete-from-source", "--checkpoint", directory.file("job.sqlite"), "--ca-file", server.caFile, "--quiet",
+                "--trace", directory.file("trace.txt"),
             ], environment: environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        // The cutoff and the unread rule went to the server: newer mail was not downloaded.
+        let trace = String(decoding: try directory.read("trace.txt"), as: UTF8.self)
+        #expect(trace.contains("UID SEARCH BEFORE 2-Jul-2022 SEEN"), "\(trace.prefix(2000))")
         #expect(run.stdout.contains("\(old.count) deleted from the source"), "\(run.stdout)")
         let volumes = ArchiveTesting.volumes(in: directory.file("volumes"))
         #expect(volumes.count == 1)

@@ -20,6 +20,11 @@ public struct MessageFilter: Sendable, Hashable {
         self.skipFlagged = skipFlagged
     }
 
+    /// The filter as a hint for sources that can apply it before reading (IMAP SEARCH).
+    public var hint: FilterHint {
+        FilterHint(arrivedBefore: before, seenOnly: skipUnread, unflaggedOnly: skipFlagged)
+    }
+
     /// Whether `envelope` is copied.
     public func admits(_ envelope: MessageEnvelope) -> Bool {
         if skipUnread && !envelope.flags.system.contains(.seen) { return false }

@@ -156,7 +156,9 @@ extension CopyEngine {
         let channel = BoundedChannel<Transit>(budget: budget.buffer)
         let source = self.source
         let folder = entry.source
-        let selection = resume?.selection ?? .all
+        var chosen = resume?.selection ?? .all
+        chosen.hint = options.filter?.hint
+        let selection = chosen
         let messagesTotal = entry.source.messageCount.map { max(0, $0 - (resume?.skippedBySelection ?? 0)) }
         if let resume { outcome.report.skipped = resume.skippedBySelection }
         let note: String? = try await withThrowingTaskGroup(of: String?.self) { group in

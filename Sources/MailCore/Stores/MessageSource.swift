@@ -1,3 +1,5 @@
+import Foundation
+
 /// A store MailFerry reads from: lists folders and streams their messages.
 ///
 /// Implementations (Maildir, mbox, IMAP, …) live in the `Stores` module; the engine knows them
@@ -49,10 +51,14 @@ public struct MessageSelection: Sendable {
     public var skipping: Set<SourceKey>
     /// When set, read only these keys.
     public var only: Set<SourceKey>?
+    /// What the run's message filter will keep, as a hint a source may use to read less (IMAP
+    /// `UID SEARCH`); the engine filters every message again, so a source may ignore it.
+    public var hint: FilterHint?
 
-    public init(skipping: Set<SourceKey> = [], only: Set<SourceKey>? = nil) {
+    public init(skipping: Set<SourceKey> = [], only: Set<SourceKey>? = nil, hint: FilterHint? = nil) {
         self.skipping = skipping
         self.only = only
+        self.hint = hint
     }
 
     public static let all = MessageSelection()
@@ -64,6 +70,23 @@ public struct MessageSelection: Sendable {
 
     /// Whether every key is included (nothing to filter).
     public var isAll: Bool { only == nil && skipping.isEmpty }
+}
+
+/// The messages a run's filter keeps (`mailferry archive --older-than`), for sources that can
+/// leave the others out without reading them.
+public struct FilterHint: Sendable, Hashable {
+    /// Only messages that arrived before this date are wanted.
+    public var arrivedBefore: Date?
+    /// Only messages with `\Seen`.
+    public var seenOnly: Bool
+    /// Only messages without `\Flagged`.
+    public var unflaggedOnly: Bool
+
+    public init(arrivedBefore: Date? = nil, seenOnly: Bool = false, unflaggedOnly: Bool = false) {
+        self.arrivedBefore = arrivedBefore
+        self.seenOnly = seenOnly
+        self.unflaggedOnly = unflaggedOnly
+    }
 }
 
 /// A folder's flags as ``MessageSource/flags(in:changedSince:)`` lists them.

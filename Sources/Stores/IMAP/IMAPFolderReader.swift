@@ -149,6 +149,9 @@ final class IMAPFolderReader: MessageReader {
         pairs.sort { $0.0 < $1.0 }
         let limit = store.pool.configuration.parserLimits.maximumBodySize
         if !selection.isAll { pairs.removeAll { !selection.includes(SourceKey("\(uidValidity):\($0.0)")) } }
+        if let hint = selection.hint, !pairs.isEmpty, let wanted = try await searchHint(hint) {
+            pairs.removeAll { !wanted.contains($0.0) }
+        }
         for (uid, size) in pairs where size > limit {
             queued.append(
                 .failure(
@@ -161,6 +164,24 @@ final class IMAPFolderReader: MessageReader {
         uids = pairs.map(\.0)
         sizes = pairs.map(\.1)
         bytesExpected = sizes.reduce(0, +)
+    }
+
+    /// The UIDs the run's filter may keep, from `UID SEARCH` (so that messages it leaves out are
+    /// never downloaded); `nil` when the hint asks nothing. `BEFORE` compares dates only, in the
+    /// server's time zone, so the search asks for one day more and the engine filters exactly.
+    private func searchHint(_ hint: FilterHint) async throws -> Set<UInt32>? {
+        var arguments: [SearchArgument] = []
+        if let before = hint.arrivedBefore {
+            arguments += [.key("BEFORE"), .key(IMAPSearchDate.text(before.addingTimeInterval(86_400)))]
+        }
+        if hint.seenOnly { arguments.append(.key("SEEN")) }
+        if hint.unflaggedOnly { arguments.append(.key("UNFLAGGED")) }
+        guard !arguments.isEmpty else { return nil }
+        let result = try await connection.executeAllowingFailure(.uidSearch(arguments))
+        guard result.tagged.status == .ok else { return nil }  // the engine filters anyway
+        var wanted = Set<UInt32>()
+        for case .search(let ids, _) in result.untagged { wanted.formUnion(ids) }
+        return wanted
     }
 
     /// Sends the next batch of not-yet-requested UIDs; `false` when there are none.
@@ -285,5 +306,15 @@ final class IMAPFolderReader: MessageReader {
         if let first = pending.map(\.lowerBound).min() { nextIndex = min(nextIndex, first) }
         while nextIndex < uids.count && received.contains(uids[nextIndex]) { nextIndex += 1 }
         try await start()
+    }
+}
+
+/// IMAP's search date (`date` of RFC 3501: `28-Nov-2026`), in UTC.
+enum IMAPSearchDate {
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    static func text(_ date: Date) -> String {
+        let (year, month, day) = CivilDate.civil(fromDays: CivilDate.parts(date).days)
+        return "\(day)-\(months[month - 1])-\(year)"
     }
 }
