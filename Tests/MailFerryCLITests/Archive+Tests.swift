@@ -358,6 +358,32 @@ struct ArchiveCLITests {
         #expect(CivilDate.dayText(ArchiveSchedule.subtract(parsed, from: start)) == expected)
     }
 
+    @Test("copy with filters takes exactly the messages of the date window, size and flags asked for")
+    func copyFilters() async throws {
+        let directory = try TemporaryDirectory("copy-filters")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 30), ("Lists", 20)], seed: 68)
+        let since = ArchiveSchedule.date("2021-01-01")!
+        let before = ArchiveSchedule.date("2023-06-01")!
+        let all = try await ArchiveTesting.contents(try MaildirStore(openingSource: source, options: StoreOptions()))
+        let expected = Set(all.filter { _, message in
+            message.date! >= since && message.date! < before && message.bytes.count <= 1500
+                && !message.flags.system.contains(.seen) && !message.flags.system.contains(.flagged)
+        }.keys)
+        #expect(!expected.isEmpty && expected.count < all.count)
+        let run = try await BuiltProducts.run([
+            "copy", "maildir:\(source)", "maildir:\(directory.file("out"))", "--since", "2021-01-01", "--before", "2023-06-01",
+            "--max-size", "1500", "--unseen-only", "--skip-flagged", "--checkpoint", directory.file("job.sqlite"), "--quiet",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("\(all.count - expected.count) left out by the filter"), "\(run.stdout)")
+        let copied = try await ArchiveTesting.contents(try MaildirStore(openingSource: directory.file("out"), options: StoreOptions()))
+        #expect(Set(copied.keys) == expected)
+        #expect(FilterOptionGroup.size("64K") == 65_536 && FilterOptionGroup.size("20M") == 20 << 20 && FilterOptionGroup.size("x") == nil)
+    }
+
     @Test("usage errors: no cutoff, both cutoffs, a name without an archive extension")
     func usageErrors() async throws {
         for arguments in [
@@ -366,6 +392,8 @@ struct ArchiveCLITests {
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "1y", "--name", "mail.rar"],
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "soon"],
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "12h"],
+            ["copy", "maildir:/nonexistent", "maildir:/tmp/x", "--max-size", "big"],
+            ["copy", "maildir:/nonexistent", "maildir:/tmp/x", "--unseen-only", "--seen-only"],
         ] {
             let run = try await BuiltProducts.run(arguments)
             #expect(run.status == 2, "\(arguments): \(run.stderr)")

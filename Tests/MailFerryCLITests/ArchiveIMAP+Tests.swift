@@ -86,4 +86,28 @@ struct ArchiveIMAPCLITests {
         // Unread mail older than the cutoff stayed on the server.
         #expect(remaining.values.contains { $0.date! < cutoff && !$0.flags.system.contains(.seen) })
     }
+
+    @Test("copy from IMAP with date and size filters: the server searches, only matching mail is downloaded")
+    func imapCopyFilters() async throws {
+        try server.reset(user: "arcd")
+        let sink = try await StoreFactory.openSink(try StoreEndpoint(parsing: url("arcd")), options: options())
+        try await storeGeneratedMessages(into: sink, folders: [("INBOX", 20)], seed: 73)
+        try await sink.close()
+        let since = ArchiveSchedule.date("2022-01-01")!
+        let all = try await ArchiveTesting.contents(try await imap("arcd"))
+        let expected = Set(all.filter { $0.value.date! >= since && $0.value.bytes.count <= 2048 }.keys)
+        #expect(!expected.isEmpty && expected.count < all.count)
+        let directory = try TemporaryDirectory("imap-filters")
+        defer { directory.remove() }
+        let run = try await BuiltProducts.run(
+            [
+                "copy", url("arcd"), "maildir:\(directory.file("out"))", "--since", "2022-01-01", "--max-size", "2K",
+                "--ca-file", server.caFile, "--no-checkpoint", "--quiet", "--keep-line-endings", "--trace", directory.file("trace.txt"),
+            ], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let trace = String(decoding: try directory.read("trace.txt"), as: UTF8.self)
+        #expect(trace.contains("UID SEARCH SINCE 31-Dec-2021 SMALLER 2049"), "\(trace.prefix(1500))")
+        let copied = try await ArchiveTesting.contents(try MaildirStore(openingSource: directory.file("out"), options: StoreOptions()))
+        #expect(Set(copied.keys) == expected)
+    }
 }

@@ -77,14 +77,28 @@ public struct MessageSelection: Sendable {
 public struct FilterHint: Sendable, Hashable {
     /// Only messages that arrived before this date are wanted.
     public var arrivedBefore: Date?
+    /// Only messages that arrived on or after this date.
+    public var arrivedSince: Date?
+    /// Only messages of at least / at most this many bytes.
+    public var minimumSize: Int?
+    public var maximumSize: Int?
     /// Only messages with `\Seen`.
     public var seenOnly: Bool
+    /// Only messages without `\Seen`.
+    public var unseenOnly: Bool
     /// Only messages without `\Flagged`.
     public var unflaggedOnly: Bool
 
-    public init(arrivedBefore: Date? = nil, seenOnly: Bool = false, unflaggedOnly: Bool = false) {
+    public init(
+        arrivedBefore: Date? = nil, arrivedSince: Date? = nil, minimumSize: Int? = nil, maximumSize: Int? = nil,
+        seenOnly: Bool = false, unseenOnly: Bool = false, unflaggedOnly: Bool = false
+    ) {
         self.arrivedBefore = arrivedBefore
+        self.arrivedSince = arrivedSince
+        self.minimumSize = minimumSize
+        self.maximumSize = maximumSize
         self.seenOnly = seenOnly
+        self.unseenOnly = unseenOnly
         self.unflaggedOnly = unflaggedOnly
     }
 }

@@ -34,6 +34,7 @@ struct CopyCommand: AsyncParsableCommand {
               mailferry copy mbox:old.mbox imaps://me@new.example.com/Imported/2019
               mailferry copy pop3s://me@pop.example.com imaps://me@new.example.com/INBOX
               mailferry copy pop3s://me@pop.example.com maildir:~/Maildir --delete-older-than 30
+              mailferry copy imaps://me@old.example.com maildir:~/Recent --since 2025-01-01 --max-size 20M
 
             A POP3 account is one folder (INBOX; --to-folder puts it elsewhere). Its messages \
             stay on the server unless --delete-after-copy or --delete-older-than is given; then \
@@ -68,6 +69,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @ArgumentParser.Flag(name: .shortAndLong, help: "No progress display.")
     var quiet = false
+
+    @OptionGroup(title: "Which messages") var filterOptions: FilterOptionGroup
 
     @OptionGroup(title: "Checkpoint and reruns") var checkpointOptions: CheckpointOptionGroup
 
@@ -122,6 +125,7 @@ struct CopyCommand: AsyncParsableCommand {
             onlyFolder: sourceEndpoint.folder)
         copyOptions.resume = checkpointOptions.resumeOptions
         copyOptions.removal = removal
+        copyOptions.filter = filterOptions.filter(now: Date())
         if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
         var checkpoint: SQLiteCheckpointStore?
         if !dryRun {

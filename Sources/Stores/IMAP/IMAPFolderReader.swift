@@ -167,14 +167,22 @@ final class IMAPFolderReader: MessageReader {
     }
 
     /// The UIDs the run's filter may keep, from `UID SEARCH` (so that messages it leaves out are
-    /// never downloaded); `nil` when the hint asks nothing. `BEFORE` compares dates only, in the
-    /// server's time zone, so the search asks for one day more and the engine filters exactly.
+    /// never downloaded); `nil` when the hint asks nothing. `BEFORE` and `SINCE` compare dates
+    /// only, in the server's time zone, so the search asks for one day more and the engine
+    /// filters exactly.
     private func searchHint(_ hint: FilterHint) async throws -> Set<UInt32>? {
         var arguments: [SearchArgument] = []
         if let before = hint.arrivedBefore {
             arguments += [.key("BEFORE"), .key(IMAPSearchDate.text(before.addingTimeInterval(86_400)))]
         }
+        if let since = hint.arrivedSince {
+            arguments += [.key("SINCE"), .key(IMAPSearchDate.text(since.addingTimeInterval(-86_400)))]
+        }
+        // RFC822.SIZE is what the reader's envelopes carry, so sizes compare exactly.
+        if let minimum = hint.minimumSize, minimum > 0 { arguments += [.key("LARGER"), .key(String(minimum - 1))] }
+        if let maximum = hint.maximumSize { arguments += [.key("SMALLER"), .key(String(maximum + 1))] }
         if hint.seenOnly { arguments.append(.key("SEEN")) }
+        if hint.unseenOnly { arguments.append(.key("UNSEEN")) }
         if hint.unflaggedOnly { arguments.append(.key("UNFLAGGED")) }
         guard !arguments.isEmpty else { return nil }
         let result = try await connection.executeAllowingFailure(.uidSearch(arguments))
