@@ -384,6 +384,29 @@ struct ArchiveCLITests {
         #expect(FilterOptionGroup.size("64K") == 65_536 && FilterOptionGroup.size("20M") == 20 << 20 && FilterOptionGroup.size("x") == nil)
     }
 
+    @Test("copy --map / --map-regex renames folders, and verify with the same map finds everything")
+    func folderMapCLI() async throws {
+        let directory = try TemporaryDirectory("copy-map")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()),
+            folders: [("INBOX", 2), ("Sent Items", 3), ("Lists/Swift", 2), ("Lists/Dovecot", 1)], seed: 69)
+        let mapping = ["--map", "Sent Items=Sent", "--map-regex", "^Lists/(.*)$=Mailing lists/$1"]
+        let run = try await BuiltProducts.run(
+            ["copy", "maildir:\(source)", "maildir:\(directory.file("out"))", "--no-checkpoint", "--quiet"] + mapping)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let folders = try await MaildirStore(openingSource: directory.file("out"), options: StoreOptions()).listFolders()
+        let counts = Dictionary(uniqueKeysWithValues: folders.map { ($0.path.displayName, $0.messageCount ?? 0) })
+        #expect(counts == ["INBOX": 2, "Sent": 3, "Mailing lists/Swift": 2, "Mailing lists/Dovecot": 1])
+        let verify = try await BuiltProducts.run(
+            ["verify", "maildir:\(source)", "maildir:\(directory.file("out"))", "--exact"] + mapping)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let bad = try await BuiltProducts.run(
+            ["copy", "maildir:\(source)", "maildir:\(directory.file("x"))", "--map-regex", "([=a", "--quiet"])
+        #expect(bad.status == 2)
+    }
+
     @Test("usage errors: no cutoff, both cutoffs, a name without an archive extension")
     func usageErrors() async throws {
         for arguments in [

@@ -23,18 +23,22 @@ public struct CopyPlanner: Sendable {
     public var toFolder: FolderPath?
     /// Copy only this source folder (named in the source's URL); it then counts as a single folder.
     public var onlyFolder: FolderPath?
+    /// Explicit renames and flattening, applied before the rules below.
+    public var map: FolderMap
 
     public init(
         include: [FolderPattern] = [], exclude: [FolderPattern] = [], toFolder: FolderPath? = nil,
-        onlyFolder: FolderPath? = nil
+        onlyFolder: FolderPath? = nil, map: FolderMap = FolderMap()
     ) {
         self.include = include
         self.exclude = exclude
         self.toFolder = toFolder
         self.onlyFolder = onlyFolder
+        self.map = map
     }
 
     /// Maps the source's folders into the sink:
+    /// - a folder an explicit ``FolderMap`` rule matches goes where the rule says;
     /// - a sink with one folder (an mbox file) receives everything (the plan notes the flattening);
     /// - a single-folder source (an mbox file) goes to `toFolder`, else INBOX;
     /// - a tree keeps its shape, under `toFolder` when given;
@@ -69,7 +73,9 @@ public struct CopyPlanner: Sendable {
         }
         let entries: [CopyPlan.Entry] = selected.map { folder in
             var destination: FolderPath
-            if sinkCapabilities.hierarchy == .single {
+            if sinkCapabilities.hierarchy != .single, let mapped = map.destination(for: folder.path) {
+                destination = mapped
+            } else if sinkCapabilities.hierarchy == .single {
                 destination = .inbox
             } else if sourceCapabilities.hierarchy == .single {
                 destination = toFolder ?? .inbox
@@ -79,6 +85,9 @@ public struct CopyPlanner: Sendable {
                 destination = FolderPath(rename.to.components + folder.path.components.dropFirst(rename.from.components.count))!
             } else {
                 destination = folder.path
+            }
+            if sinkCapabilities.hierarchy != .single && map.destination(for: folder.path) == nil {
+                destination = map.flattened(destination)
             }
             if destination.role == nil { destination.role = folder.path.role }
             return CopyPlan.Entry(source: folder, destination: destination)

@@ -72,6 +72,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Which messages") var filterOptions: FilterOptionGroup
 
+    @OptionGroup(title: "Folder names") var mapOptions: FolderMapOptionGroup
+
     @OptionGroup(title: "Checkpoint and reruns") var checkpointOptions: CheckpointOptionGroup
 
     @OptionGroup var storeOptions: StoreOptionGroup
@@ -122,15 +124,16 @@ struct CopyCommand: AsyncParsableCommand {
         let target = toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder
         copyOptions.planner = CopyPlanner(
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: target,
-            onlyFolder: sourceEndpoint.folder)
+            onlyFolder: sourceEndpoint.folder, map: try mapOptions.folderMap())
         copyOptions.resume = checkpointOptions.resumeOptions
         copyOptions.removal = removal
         copyOptions.filter = filterOptions.filter(now: Date())
         if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
         var checkpoint: SQLiteCheckpointStore?
         if !dryRun {
-            let identity = CheckpointOptionGroup.identity(
+            var identity = CheckpointOptionGroup.identity(
                 source: sourceEndpoint, destination: destinationEndpoint, toFolder: target)
+            if let map = mapOptions.identityText { identity.mapping["folder-map"] = map }
             do {
                 checkpoint = try checkpointOptions.open(identity: identity)
             } catch {

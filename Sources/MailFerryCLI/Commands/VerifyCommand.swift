@@ -59,6 +59,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @ArgumentParser.Flag(name: .shortAndLong, help: "No progress display.")
     var quiet = false
 
+    @OptionGroup(title: "Folder names") var mapOptions: FolderMapOptionGroup
+
     @OptionGroup var storeOptions: StoreOptionGroup
 
     @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
@@ -89,7 +91,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let planner = CopyPlanner(
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init),
             toFolder: toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder,
-            onlyFolder: sourceEndpoint.folder)
+            onlyFolder: sourceEndpoint.folder, map: try mapOptions.folderMap())
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let verifier = Verifier(
             source: sourceStore, destination: destinationStore, planner: planner, exact: exact
