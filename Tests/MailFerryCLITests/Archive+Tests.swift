@@ -417,6 +417,7 @@ struct ArchiveCLITests {
             ["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "12h"],
             ["copy", "maildir:/nonexistent", "maildir:/tmp/x", "--max-size", "big"],
             ["copy", "maildir:/nonexistent", "maildir:/tmp/x", "--unseen-only", "--seen-only"],
+            ["copy", "maildir:/nonexistent", "maildir:/tmp/x", "--max-bytes-per-second", "fast"],
         ] {
             let run = try await BuiltProducts.run(arguments)
             #expect(run.status == 2, "\(arguments): \(run.stderr)")

@@ -259,6 +259,7 @@ extension CopyEngine {
                         if !toStore.isEmpty { options.resume.faultPoint?(.afterDone) }
                     }
                     processed += batch.count
+                    if storedBytes > 0, let limiter = budget.limiter { await limiter.stored(storedBytes) }
                     let snapshot = progress.update(
                         folderIndex: index, folderCount: count, folder: entry.source.path.displayName,
                         messagesDone: min(processed, messagesTotal ?? processed), messagesTotal: messagesTotal,

@@ -54,13 +54,15 @@ public struct CopyEngine: Sendable {
             report.warnings += await source.listingProblems().map { CopyReport.Problem($0) }
             observer?(.planned(plan))
             let progress = RunProgress(started: started, folderBytes: plan.entries.map(\.source.byteCount))
+            let limiter = options.maximumBytesPerSecond.map { RateLimiter(bytesPerSecond: $0) }
             let concurrency = max(
                 1,
                 min(source.capabilities.maximumConcurrency, sink.capabilities.maximumConcurrency, options.maximumConcurrency))
             // The memory budget is for the whole run: folders copied at once share it.
             let share = max(1, min(concurrency, plan.entries.count))
             let budget = FolderBudget(
-                buffer: max(1 << 20, options.bufferBudget / share), batch: max(512 << 10, options.batchBytes / share))
+                buffer: max(1 << 20, options.bufferBudget / share), batch: max(512 << 10, options.batchBytes / share),
+                limiter: limiter)
             var outcomes = [FolderOutcome?](repeating: nil, count: plan.entries.count)
             await withTaskGroup(of: (Int, FolderOutcome).self) { group in
                 var next = 0
@@ -190,4 +192,6 @@ public struct CopyEngine: Sendable {
 struct FolderBudget: Sendable {
     var buffer: Int
     var batch: Int
+    /// The run's rate cap, shared by its folders.
+    var limiter: RateLimiter?
 }

@@ -22,6 +22,8 @@ public struct CopyOptions: Sendable {
     /// Which messages to copy at all (`nil`, the default: every one). Messages left out are
     /// not recorded, so a later run with a later cutoff takes them.
     public var filter: MessageFilter?
+    /// Stored bytes per second for the whole run (`--max-bytes-per-second`); `nil`: no cap.
+    public var maximumBytesPerSecond: Int?
 
     public init() {}
 }

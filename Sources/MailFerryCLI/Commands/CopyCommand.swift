@@ -61,6 +61,9 @@ struct CopyCommand: AsyncParsableCommand {
     @ArgumentParser.Flag(help: "Show the plan (folders, message counts, bytes) and write nothing.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Store at most this many bytes per second, on average: 500K, 2M (K = 1024).", valueName: "size"))
+    var maxBytesPerSecond: String?
+
     @ArgumentParser.Flag(help: "Print the report as JSON instead of text.")
     var json = false
 
@@ -83,6 +86,9 @@ struct CopyCommand: AsyncParsableCommand {
     @OptionGroup(title: "POP3 sources") var pop3Options: POP3OptionGroup
 
     func validate() throws {
+        if let maxBytesPerSecond, (FilterOptionGroup.size(maxBytesPerSecond) ?? 0) < 1 {
+            throw ValidationError("--max-bytes-per-second \"\(maxBytesPerSecond)\" is not a rate (examples: 500K, 2M)")
+        }
         if checkpointOptions.noCheckpoint && (pop3Options.deleteAfterCopy || pop3Options.deleteOlderThan != nil) {
             throw ValidationError(
                 "--delete-after-copy and --delete-older-than need the checkpoint: it is the record that a copy is confirmed")
@@ -128,6 +134,7 @@ struct CopyCommand: AsyncParsableCommand {
         copyOptions.resume = checkpointOptions.resumeOptions
         copyOptions.removal = removal
         copyOptions.filter = filterOptions.filter(now: Date())
+        copyOptions.maximumBytesPerSecond = maxBytesPerSecond.flatMap(FilterOptionGroup.size)
         if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
         var checkpoint: SQLiteCheckpointStore?
         if !dryRun {
