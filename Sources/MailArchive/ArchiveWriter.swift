@@ -1,6 +1,7 @@
 import CArchive
 import Foundation
 import MailCore
+import MailFormats
 
 /// Writes an archive as a stream into an open file: each member is a header and its bytes, sent
 /// through libarchive's compressor as they come, so memory stays bounded whatever the members'
@@ -222,16 +223,13 @@ final class FileOutput: @unchecked Sendable {
         self.onWrite = onWrite
     }
 
-    /// Writes all of `bytes`; returns `count`, or -1 with `errno` set.
+    /// Writes all of `bytes`; returns `count`, or -1 with `errno` set (libarchive's convention).
     func write(_ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-        var done = 0
-        while done < count {
-            let got = Foundation.write(fd, bytes + done, count - done)
-            if got < 0 {
-                if errno == EINTR { continue }
-                return -1
-            }
-            done += got
+        do {
+            try POSIX.writeAll(fd, UnsafeRawBufferPointer(start: bytes, count: count), path: "", scope: .store)
+        } catch {
+            errno = (error as? MailError)?.errno ?? EIO
+            return -1
         }
         written += Int64(count)
         onWrite?(written)

@@ -47,6 +47,12 @@ public enum MessageDate {
         return "\(day)-\(months[c.month - 1])-\(c.year) \(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)) +0000"
     }
 
+    /// `28-Nov-2026`, IMAP's `date` (RFC 3501 §9) in UTC, as SEARCH BEFORE/SINCE take it.
+    public static func formatIMAPDay(_ date: Date) -> String {
+        let (year, month, day) = CivilDate.civil(fromDays: CivilDate.parts(date).days)
+        return "\(day)-\(months[month - 1])-\(year)"
+    }
+
     // MARK: - Parsing
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -127,9 +133,9 @@ public enum MessageDate {
             }
         }
         guard let day, let month, let year, let time, (1...9999).contains(year),
-            (1...daysInMonth(month, year)).contains(day)
+            (1...CivilDate.daysIn(month: month, year: year)).contains(day)
         else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = Int64(CivilDate.days(year: year, month: month, day: day))
         let seconds = days * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2) - Int64((zoneMinutes ?? 0) * 60)
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
@@ -145,47 +151,16 @@ public enum MessageDate {
         return value
     }
 
-    private static func daysInMonth(_ month: Int, _ year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    // Howard Hinnant's days-from-civil and its inverse (proleptic Gregorian calendar).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
     private struct Civil { var year, month, day, hour, minute, second, weekday: Int }
 
+    /// UTC calendar fields of a time, through ``CivilDate``.
     private static func civil(fromEpoch seconds: Int64) -> Civil {
-        var days = seconds / 86_400
-        var rest = seconds % 86_400
-        if rest < 0 {
-            rest += 86_400
-            days -= 1
-        }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday (4)
+        let (days, rest) = CivilDate.parts(Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let (year, month, day) = CivilDate.civil(fromDays: days)
+        let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday (4)
         return Civil(
-            year: Int(year), month: Int(month), day: Int(day), hour: Int(rest / 3600), minute: Int(rest % 3600 / 60),
-            second: Int(rest % 60), weekday: weekday)
+            year: year, month: month, day: day, hour: rest / 3600, minute: rest % 3600 / 60, second: rest % 60,
+            weekday: weekday)
     }
 
     private static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

@@ -132,13 +132,11 @@ struct ArchiveIndex: Sendable {
         return names
     }
 
-    /// The members of one folder, by name.
-    var membersByName: [String: Member] { Dictionary(allMembers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
-
-    private(set) var allMembers: [Member] = []
+    /// Every member that holds messages, by name (built once: each folder's pass looks its members up).
+    private(set) var membersByName: [String: Member] = [:]
 
     private mutating func add(_ members: [Member]) {
-        allMembers = members
+        membersByName = Dictionary(members.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var order: [FolderPath] = []
         var byPath: [FolderPath: Folder] = [:]
         for member in members {

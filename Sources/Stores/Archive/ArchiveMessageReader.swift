@@ -97,16 +97,7 @@ final class ArchiveMessageReader: MessageReader {
         }
         defer { _ = Foundation.close(fd) }
         do {
-            try reader.forEachChunk { chunk in
-                var offset = 0
-                while offset < chunk.count {
-                    let written = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                    guard written > 0 else {
-                        throw MailError.store(.unwritable, "cannot spool an mbox member: \(SystemError.text(errno))", path: file)
-                    }
-                    offset += written
-                }
-            }
+            try reader.forEachChunk { try POSIX.writeAll(fd, $0, path: file, scope: .store) }
             let input = try MboxFile.openForReading(file, lockTimeout: options.lockTimeout)
             let messages = MboxMessageReader(
                 reader: MboxReader(input: input, options: MboxReader.Options(dialect: options.mboxDialect)), folder: folder)

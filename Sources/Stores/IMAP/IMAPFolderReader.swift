@@ -173,10 +173,10 @@ final class IMAPFolderReader: MessageReader {
     private func searchHint(_ hint: FilterHint) async throws -> Set<UInt32>? {
         var arguments: [SearchArgument] = []
         if let before = hint.arrivedBefore {
-            arguments += [.key("BEFORE"), .key(IMAPSearchDate.text(before.addingTimeInterval(86_400)))]
+            arguments += [.key("BEFORE"), .key(MessageDate.formatIMAPDay(before.addingTimeInterval(86_400)))]
         }
         if let since = hint.arrivedSince {
-            arguments += [.key("SINCE"), .key(IMAPSearchDate.text(since.addingTimeInterval(-86_400)))]
+            arguments += [.key("SINCE"), .key(MessageDate.formatIMAPDay(since.addingTimeInterval(-86_400)))]
         }
         // RFC822.SIZE is what the reader's envelopes carry, so sizes compare exactly.
         if let minimum = hint.minimumSize, minimum > 0 { arguments += [.key("LARGER"), .key(String(minimum - 1))] }
@@ -314,15 +314,5 @@ final class IMAPFolderReader: MessageReader {
         if let first = pending.map(\.lowerBound).min() { nextIndex = min(nextIndex, first) }
         while nextIndex < uids.count && received.contains(uids[nextIndex]) { nextIndex += 1 }
         try await start()
-    }
-}
-
-/// IMAP's search date (`date` of RFC 3501: `28-Nov-2026`), in UTC.
-enum IMAPSearchDate {
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    static func text(_ date: Date) -> String {
-        let (year, month, day) = CivilDate.civil(fromDays: CivilDate.parts(date).days)
-        return "\(day)-\(months[month - 1])-\(year)"
     }
 }
