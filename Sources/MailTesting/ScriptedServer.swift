@@ -20,7 +20,7 @@ public final class ScriptedServer: @unchecked Sendable {
         /// Read a line that starts with `prefix` (case-insensitive; untagged protocols such as
         /// POP3) and answer with `reply`. A different line ends the conversation.
         case answer(to: String, with: String)
-        /// Wait until the client closes the connection (or 5 s).
+        /// Wait until the client closes the connection (or 30 s without a byte).
         case waitForClose
     }
 
@@ -55,7 +55,7 @@ public final class ScriptedServer: @unchecked Sendable {
                 close(listener)
                 finished.signal()
             }
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)
             setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
@@ -95,12 +95,12 @@ public final class ScriptedServer: @unchecked Sendable {
         }
     }
 
-    /// Waits (up to 15 s) until the conversation is over, without holding a cooperative thread.
+    /// Waits (up to 45 s) until the conversation is over, without holding a cooperative thread.
     public func wait() async {
         let finished = finished
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
-                _ = finished.wait(timeout: .now() + 15)
+                _ = finished.wait(timeout: .now() + 45)
                 continuation.resume()
             }
         }

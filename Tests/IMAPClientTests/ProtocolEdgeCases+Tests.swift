@@ -7,8 +7,8 @@ import Testing
 struct ProtocolEdgeCaseTests {
     func configuration(port: Int, security: IMAPConfiguration.Security = .startTLS) -> IMAPConfiguration {
         var configuration = IMAPConfiguration(host: "127.0.0.1", port: port, security: security, username: "me", secret: .password({ "secret-password" }))
-        configuration.responseTimeout = 5
-        configuration.connectTimeout = 5
+        configuration.responseTimeout = 30
+        configuration.connectTimeout = 30
         return configuration
     }
 

@@ -12,7 +12,7 @@ struct RobustnessTests {
             host: "127.0.0.1", port: port, security: .plaintext, username: "me", secret: .password({ "secret-password" }))
         configuration.allowPlaintextAuthentication = true
         configuration.responseTimeout = 30
-        configuration.connectTimeout = 5
+        configuration.connectTimeout = 30
         return configuration
     }
 

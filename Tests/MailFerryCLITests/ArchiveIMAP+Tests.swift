@@ -46,7 +46,7 @@ struct ArchiveIMAPCLITests {
                 environment: environment)
             #expect(out.status == 0, "\(format): \(out.stdout)\(out.stderr)")
             let back = try await BuiltProducts.run(
-                ["copy", "archive:\(archive)", url("arcb"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet"],
+                ["copy", "archive:\(archive)", url("arcb"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet", "--no-repair"],
                 environment: environment)
             #expect(back.status == 0, "\(format): \(back.stdout)\(back.stderr)")
             try await ArchiveTesting.expectIdentical(try await imap("arca"), try await imap("arcb"), count: 18)

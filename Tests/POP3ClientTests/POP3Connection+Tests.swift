@@ -10,8 +10,8 @@ struct POP3ConnectionTests {
     func configuration(port: Int, security: POP3Configuration.Security = .startTLS) -> POP3Configuration {
         var configuration = POP3Configuration(
             host: "127.0.0.1", port: port, security: security, username: "alice", secret: .password({ "s3cret" }))
-        configuration.connectTimeout = 5
-        configuration.responseTimeout = 5
+        configuration.connectTimeout = 30
+        configuration.responseTimeout = 30
         return configuration
     }
 

@@ -11,7 +11,7 @@ struct IMAPConnectionPoolTests {
             host: "127.0.0.1", port: server.port, security: .plaintext, username: "me", secret: .password({ "pw" }))
         configuration.allowPlaintextAuthentication = true
         configuration.responseTimeout = 30
-        configuration.connectTimeout = 5
+        configuration.connectTimeout = 30
         return IMAPConnectionPool(configuration: configuration, maximum: maximum, retryDelay: 0.01)
     }
 

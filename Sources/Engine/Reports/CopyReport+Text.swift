@@ -23,6 +23,8 @@ extension CopyReport {
                 if folder.flagsUpdated > 0 { line += ", flags updated on \(folder.flagsUpdated)" }
                 if folder.failed > 0 { line += ", \(folder.failed) failed" }
                 if folder.filtered > 0 { line += ", \(folder.filtered) left out by the filter" }
+                if folder.modified > 0 { line += ", \(folder.modified) modified" }
+                if folder.quarantined > 0 { line += ", \(folder.quarantined) quarantined" }
             }
             if folder.removedFromSource > 0 { line += ", \(folder.removedFromSource) deleted from the source" }
             if let error = folder.error { line += "  [\(error)]" }
@@ -37,6 +39,20 @@ extension CopyReport {
             lines.append("Warnings (\(warnings.count)):")
             lines += warnings.prefix(50).map { "  \($0.text)" }
             if warnings.count > 50 { lines.append("  … and \(warnings.count - 50) more (see --json)") }
+        }
+        if !quarantined.isEmpty {
+            lines.append("Quarantined (\(quarantined.count), in \(quarantine ?? "the quarantine")):")
+            lines += quarantined.prefix(200).map {
+                "  \($0.folder): message \($0.message.map(String.init) ?? $0.key)\($0.messageID.map { " \($0)" } ?? ""): \($0.reason) → \($0.file)"
+            }
+            if quarantined.count > 200 { lines.append("  … and \(quarantined.count - 200) more (see --json)") }
+        }
+        if !modified.isEmpty {
+            lines.append("Modified on the way (\(modified.count)):")
+            lines += modified.prefix(20).map {
+                "  \($0.folder): message \($0.message.map(String.init) ?? $0.key): \(($0.changes + $0.notes).joined(separator: "; "))"
+            }
+            if modified.count > 20 { lines.append("  … and \(modified.count - 20) more (see --json)") }
         }
         if !losses.isEmpty {
             lines.append("Not kept by the destination:")
@@ -66,6 +82,8 @@ extension CopyReport {
             if totals.removedFromSource > 0 { summary += "; \(totals.removedFromSource) deleted from the source" }
             if totals.failed > 0 { summary += "; \(totals.failed) failed" }
             if totals.filtered > 0 { summary += "; \(totals.filtered) left out by the filter" }
+            if totals.modified > 0 { summary += "; \(totals.modified) modified (repaired or headers added)" }
+            if totals.quarantined > 0 { summary += "; \(totals.quarantined) quarantined" }
             lines.append(summary)
         }
         if let checkpoint { lines.append("Checkpoint: \(checkpoint)") }

@@ -36,6 +36,10 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var removedFromSource = 0
         /// Messages left out by the message filter (`--older-than`, `--before`, unread, flagged).
         public var filtered = 0
+        /// Messages stored with changed bytes (repaired, a header added); listed in ``CopyReport/modified``.
+        public var modified = 0
+        /// Messages the destination refused that went to the quarantine.
+        public var quarantined = 0
         /// The checkpoint showed nothing new in this folder, so it was not read.
         public var upToDate = false
         /// In a dry run: messages and bytes that would be copied.
@@ -104,6 +108,31 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         }
     }
 
+    /// A message stored with bytes that differ from the source's, and why.
+    public struct ModifiedMessage: Sendable, Codable {
+        public var folder: String
+        public var message: Int?
+        public var key: String
+        public var messageID: String?
+        /// What the transforms changed ("NUL bytes removed", "X-Migrated-From added").
+        public var changes: [String]
+        /// What they noticed and left ("2 body lines over 998 bytes sent as they are").
+        public var notes: [String]
+    }
+
+    /// A message the destination refused, kept in the quarantine.
+    public struct QuarantinedMessage: Sendable, Codable {
+        public var folder: String
+        public var message: Int?
+        public var key: String
+        public var messageID: String?
+        public var size: Int
+        /// The destination's (or the size limit's) reason.
+        public var reason: String
+        /// Where the quarantine holds it.
+        public var file: String
+    }
+
     /// Flags the destination could not keep.
     public struct Loss: Sendable, Codable {
         public var folder: String
@@ -122,6 +151,8 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var flagsUpdated = 0
         public var removedFromSource = 0
         public var filtered = 0
+        public var modified = 0
+        public var quarantined = 0
     }
 
     public var tool = "mailferry"
@@ -140,6 +171,11 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
     public var losses: [Loss] = []
     public var notes: [String] = []
     public var totals = Totals()
+    /// Messages stored with changed bytes (every one, in order).
+    public var modified: [ModifiedMessage] = []
+    /// The quarantine (`--quarantine`), when the run had one, and what went there.
+    public var quarantine: String?
+    public var quarantined: [QuarantinedMessage] = []
     /// Files the run wrote as a whole (an archive volume), when the destination is one.
     public var writtenFiles: [WrittenFile] = []
     /// The error that stopped the run, when ``outcome`` is `.stopped`.
@@ -169,6 +205,8 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         totals.flagsUpdated = folders.reduce(0) { $0 + $1.flagsUpdated }
         totals.removedFromSource = folders.reduce(0) { $0 + $1.removedFromSource }
         totals.filtered = folders.reduce(0) { $0 + $1.filtered }
+        totals.modified = folders.reduce(0) { $0 + $1.modified }
+        totals.quarantined = folders.reduce(0) { $0 + $1.quarantined }
         totals.failed = failures.filter { $0.scope == .message }.count
         totals.warnings = warnings.count
         if stoppedBy != nil {

@@ -171,8 +171,9 @@ final class FolderResume {
         return folder.done.count + folder.failed.values.filter { $0.retry == .never }.count
     }
 
-    /// Decides what to do with a message the source yielded.
-    func decide(_ envelope: MessageEnvelope) throws -> Decision {
+    /// Decides what to do with a message the source yielded; `identity` is the message as the
+    /// destination would hold it (transformed), for `--dedup`.
+    func decide(_ envelope: MessageEnvelope, identity: MessageEnvelope? = nil) throws -> Decision {
         let key = envelope.key
         if !isSelected(key) {
             // A source that yields everything (mbox): the key says done — if the content agrees.
@@ -198,7 +199,7 @@ final class FolderResume {
             seenKeys.insert(key)
             return .alreadyCopied
         }
-        if identities != nil, let reference = try identities?.claim(envelope) {
+        if identities != nil, let reference = try identities?.claim(identity ?? envelope) {
             deduplicated += 1
             return .duplicate(reference: reference)
         }

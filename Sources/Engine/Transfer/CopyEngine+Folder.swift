@@ -154,6 +154,7 @@ extension CopyEngine {
             }
         }
         let channel = BoundedChannel<Transit>(budget: budget.buffer)
+        let pipeline = self.pipeline
         let source = self.source
         let folder = entry.source
         var chosen = resume?.selection ?? .all
@@ -183,7 +184,11 @@ extension CopyEngine {
             do {
                 var processed = 0
                 while let batch = try await channel.receiveBatch(maximumCount: options.batchMessages, maximumCost: budget.batch) {
+                    // What the sink gets (transformed), beside what the source gave.
                     var toStore: [MessageEnvelope] = []
+                    var originals: [MessageEnvelope] = []
+                    var transformed: [TransformOutcome?] = []
+                    var refused: [(MessageEnvelope, MailError)] = []
                     var duplicates: [(MessageEnvelope, String)] = []
                     var sourceFailures: [FailedMessage] = []
                     var consumed = 0
@@ -192,10 +197,20 @@ extension CopyEngine {
                         if let expected = transit.bytesExpected { progress.expect(folderIndex: index, bytes: expected) }
                         switch transit.item {
                         case .message(let envelope):
+                            // --dedup compares what the destination would hold: the transformed message.
+                            var early: Result<TransformOutcome, MailError>?
+                            if options.resume.dedup {
+                                do {
+                                    early = .success(try prepare(envelope, pipeline: pipeline))
+                                } catch {
+                                    early = .failure(Self.messageError(error))
+                                }
+                            }
+                            let identity = (try? early?.get())?.envelope ?? envelope
                             let decision: FolderResume.Decision
                             if let resume {
-                                decision = try resume.decide(envelope)
-                            } else if let reference = try identities?.claim(envelope) {
+                                decision = try resume.decide(envelope, identity: identity)
+                            } else if let reference = try identities?.claim(identity) {
                                 decision = .duplicate(reference: reference)
                             } else {
                                 decision = .copy
@@ -205,7 +220,14 @@ extension CopyEngine {
                                 if let filter = options.filter, !filter.admits(envelope) {
                                     outcome.report.filtered += 1
                                 } else {
-                                    toStore.append(envelope)
+                                    do {
+                                        let result = try early?.get() ?? prepare(envelope, pipeline: pipeline)
+                                        toStore.append(result.envelope)
+                                        originals.append(envelope)
+                                        transformed.append(result.changes.isEmpty && result.notes.isEmpty ? nil : result)
+                                    } catch {
+                                        refused.append((envelope, Self.messageError(error)))
+                                    }
                                 }
                             case .alreadyCopied: outcome.report.skipped += 1
                             case .notSelected: break
@@ -227,6 +249,9 @@ extension CopyEngine {
                     var done: [DoneMessage] = []
                     var failed = sourceFailures
                     var storedBytes = 0
+                    for (envelope, error) in refused {
+                        await refuse(envelope, error: error, entry: entry, outcome: &outcome, failed: &failed)
+                    }
                     if !toStore.isEmpty {
                         if let resume {
                             try await resume.markInFlight(toStore, position: try await writer.position())
@@ -234,23 +259,21 @@ extension CopyEngine {
                         }
                         let results = try await writer.store(toStore)
                         if resume != nil { options.resume.faultPoint?(.afterStore) }
-                        for (envelope, result) in zip(toStore, results) {
+                        for (position, result) in results.enumerated() {
+                            let envelope = originals[position]
                             switch result {
                             case .stored(let stored):
                                 outcome.report.copied += 1
-                                outcome.report.bytes += envelope.size
-                                storedBytes += envelope.size
+                                outcome.report.bytes += toStore[position].size
+                                storedBytes += toStore[position].size
+                                // The source's identity and fingerprint: what removal and reruns compare with.
                                 done.append(DoneMessage(record: MessageRecord(envelope), reference: stored.reference))
+                                if let change = transformed[position] { record(change, of: envelope, outcome: &outcome) }
                                 for flag in sink.capabilities.unsupported(in: envelope.flags).sorted + stored.droppedFlags.sorted {
                                     losses[flag.description, default: 0] += 1
                                 }
                             case .failed(let error):
-                                outcome.report.failed += 1
-                                var failure = error
-                                failure.messageNumber = failure.messageNumber ?? envelope.number
-                                failure.messageKey = failure.messageKey ?? envelope.key.value
-                                outcome.failures.append(CopyReport.Problem(failure, folder: entry.source.path))
-                                failed.append(FailedMessage(key: envelope.key, record: MessageRecord(envelope), error: failure))
+                                await refuse(envelope, error: error, entry: entry, outcome: &outcome, failed: &failed)
                             }
                         }
                     }
@@ -273,6 +296,69 @@ extension CopyEngine {
             return try await group.next() ?? nil
         }
         if let note { outcome.notes.append("\(entry.source.path.displayName): \(note)") }
+    }
+
+    /// The message as the sink gets it: transformed, and within the size limit.
+    private func prepare(_ envelope: MessageEnvelope, pipeline: TransformPipeline) throws -> TransformOutcome {
+        let result = try pipeline.apply(to: envelope)
+        if let limit = options.maximumMessageSize {
+            let size = try result.envelope.data.crlfSize()
+            if size > limit {
+                throw MailError(
+                    .tooLarge, scope: .message, retry: .never,
+                    "the message is \(size) bytes; the destination accepts at most \(limit) (--max-message-size or the provider's limit)")
+            }
+        }
+        return result
+    }
+
+    static func messageError(_ error: any Error) -> MailError {
+        (error as? MailError)?.withScope(.message) ?? MailError(.malformedMessage, scope: .message, retry: .never, "\(error)")
+    }
+
+    /// Lists a message stored with changed bytes (or notes about it).
+    private func record(_ change: TransformOutcome, of envelope: MessageEnvelope, outcome: inout FolderOutcome) {
+        if change.changes.isEmpty {
+            for note in change.notes {
+                var warning = MailError(.unsupported, scope: .message, retry: .never, note, folder: envelope.folder)
+                warning.messageNumber = envelope.number
+                warning.messageKey = envelope.key.value
+                outcome.warnings.append(CopyReport.Problem(warning))
+            }
+            return
+        }
+        outcome.report.modified += 1
+        outcome.modified.append(
+            CopyReport.ModifiedMessage(
+                folder: envelope.folder.displayName, message: envelope.number, key: envelope.key.value,
+                messageID: envelope.messageID, changes: change.changes, notes: change.notes))
+    }
+
+    /// A message the sink (or the size limit, or a transform) refused: listed as failed, and
+    /// kept in the quarantine when the run has one and the refusal is final.
+    private func refuse(
+        _ envelope: MessageEnvelope, error: MailError, entry: CopyPlan.Entry, outcome: inout FolderOutcome,
+        failed: inout [FailedMessage]
+    ) async {
+        var failure = error
+        failure.messageNumber = failure.messageNumber ?? envelope.number
+        failure.messageKey = failure.messageKey ?? envelope.key.value
+        if let quarantine = options.quarantine, failure.retry == .never {
+            do {
+                let file = try await quarantine.quarantine(envelope, reason: failure.summary, folder: entry.destination)
+                outcome.report.quarantined += 1
+                outcome.quarantined.append(
+                    CopyReport.QuarantinedMessage(
+                        folder: entry.source.path.displayName, message: envelope.number, key: envelope.key.value,
+                        messageID: envelope.messageID, size: envelope.size, reason: failure.summary, file: file))
+                failure.summary += " (kept in the quarantine: \(file))"
+            } catch {
+                failure.summary += "; the quarantine could not keep it either: \(Self.messageError(error).summary)"
+            }
+        }
+        outcome.report.failed += 1
+        outcome.failures.append(CopyReport.Problem(failure, folder: entry.source.path))
+        failed.append(FailedMessage(key: envelope.key, record: MessageRecord(envelope), error: failure))
     }
 
     /// Applies the source's current flags to messages copied earlier (`--sync-flags`); returns

@@ -26,6 +26,14 @@ public struct CopyEngine: Sendable {
         self.observer = observer
     }
 
+    /// The run's transforms: the user's, in order, then the repair the sink needs (unless
+    /// `--no-repair`).
+    var pipeline: TransformPipeline {
+        var transforms = options.transforms
+        if options.repair, let policy = sink.capabilities.requiredRepairs { transforms.append(RepairTransform(policy: policy)) }
+        return TransformPipeline(transforms: transforms)
+    }
+
     /// Runs the copy (or the plan, for a dry run) and returns the report. Never throws: a store
     /// failure ends the run with `outcome == .stopped`.
     ///
@@ -43,6 +51,7 @@ public struct CopyEngine: Sendable {
             version: MailFerryVersion.current, source: source.displayName, destination: sink.displayName,
             dryRun: options.dryRun, startedAt: started)
         report.checkpoint = checkpoint?.location
+        report.quarantine = options.quarantine?.location
         do {
             try await checkpoint?.beginRun(at: started)
             let folders = try await source.listFolders()
@@ -106,6 +115,8 @@ public struct CopyEngine: Sendable {
                 report.failures += outcome.failures
                 report.warnings += outcome.warnings
                 report.losses += outcome.losses
+                report.modified += outcome.modified
+                report.quarantined += outcome.quarantined
                 report.notes += outcome.notes
                 if report.stoppedBy == nil { report.stoppedBy = outcome.stoppedBy }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 /// How a copy run behaves; every default is stated.
 public struct CopyOptions: Sendable {
     /// Folder selection and mapping.
@@ -24,6 +25,17 @@ public struct CopyOptions: Sendable {
     public var filter: MessageFilter?
     /// Stored bytes per second for the whole run (`--max-bytes-per-second`); `nil`: no cap.
     public var maximumBytesPerSecond: Int?
+    /// Transforms applied in order to every message stored (`--add-header`); repair comes after them.
+    public var transforms: [any MessageTransform] = []
+    /// Repair what the sink needs repaired (``StoreCapabilities/requiredRepairs``; IMAP). On by
+    /// default; `--no-repair` sends bytes as they are.
+    public var repair = true
+    /// Largest message to send (with CRLF line endings), from `--max-message-size` or a provider
+    /// profile; a larger one goes to the quarantine instead. The sink's own limit applies too.
+    public var maximumMessageSize: Int?
+    /// Where messages the destination refuses for good go (`--quarantine`); `nil`: they are
+    /// only listed as failed.
+    public var quarantine: (any QuarantineStore)?
 
     public init() {}
 }

@@ -7,6 +7,8 @@ struct FolderOutcome: Sendable {
     var warnings: [CopyReport.Problem] = []
     var losses: [CopyReport.Loss] = []
     var notes: [String] = []
+    var modified: [CopyReport.ModifiedMessage] = []
+    var quarantined: [CopyReport.QuarantinedMessage] = []
     var stoppedBy: CopyReport.Problem?
 
     init(_ entry: CopyPlan.Entry) {

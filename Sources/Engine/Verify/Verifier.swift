@@ -11,11 +11,17 @@ public struct Verifier: Sendable {
     /// Messages only the destination holds count as a difference.
     public let exact: Bool
     public let observer: (@Sendable (CopyEvent) -> Void)?
+    /// The transforms `copy` applied (``CopyOptions/transforms``, then the destination's repair
+    /// unless `repair` is off): source messages are compared as `copy` would have stored them.
+    let pipeline: TransformPipeline
 
     public init(
         source: any MessageSource, destination: any MessageSource, planner: CopyPlanner, exact: Bool = false,
-        observer: (@Sendable (CopyEvent) -> Void)? = nil
+        transforms: [any MessageTransform] = [], repair: Bool = true, observer: (@Sendable (CopyEvent) -> Void)? = nil
     ) {
+        var steps = transforms
+        if repair, let policy = destination.capabilities.requiredRepairs { steps.append(RepairTransform(policy: policy)) }
+        pipeline = TransformPipeline(transforms: steps)
         self.source = source
         self.destination = destination
         self.planner = planner
@@ -72,7 +78,7 @@ public struct Verifier: Sendable {
                 do {
                     var sourceMessages: [Fingerprint: [Summary]] = [:]
                     for info in group.sources {
-                        let read = try await collect(source, info, mask: mask, dates: dates)
+                        let read = try await collect(source, info, mask: mask, dates: dates, pipeline: pipeline)
                         folder.sourceMessages += read.count
                         folder.unreadable += read.unreadable
                         sourceMessages.merge(read.messages) { $0 + $1 }
@@ -104,7 +110,8 @@ public struct Verifier: Sendable {
 
     /// Reads a folder into summaries by fingerprint.
     private func collect(
-        _ store: any MessageSource, _ folder: FolderInfo, mask: (FlagSet) -> FlagSet, dates: Bool
+        _ store: any MessageSource, _ folder: FolderInfo, mask: (FlagSet) -> FlagSet, dates: Bool,
+        pipeline: TransformPipeline? = nil
     ) async throws -> (messages: [Fingerprint: [Summary]], count: Int, unreadable: Int) {
         var messages: [Fingerprint: [Summary]] = [:]
         var count = 0
@@ -113,8 +120,16 @@ public struct Verifier: Sendable {
         defer { stream.reader.close() }
         for try await item in stream {
             switch item {
-            case .message(let envelope):
+            case .message(var envelope):
                 count += 1
+                if let pipeline, !pipeline.transforms.isEmpty {
+                    do {
+                        envelope = try pipeline.apply(to: envelope).envelope
+                    } catch {
+                        unreadable += 1
+                        continue
+                    }
+                }
                 let date = dates ? envelope.internalDate : nil
                 messages[envelope.fingerprint, default: []].append(
                     Summary(

@@ -34,6 +34,9 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     /// succeeds (an archive volume, which gets its final name once complete and verified):
     /// the engine then records messages as done only after that close.
     public var durableOnClose = false
+    /// What a message needs repaired before this sink takes it (IMAP: no NULs or stray CRs,
+    /// ASCII headers without UTF8=ACCEPT); `nil` for stores that keep any bytes (files).
+    public var requiredRepairs: RepairPolicy?
 
     public init(
         systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,

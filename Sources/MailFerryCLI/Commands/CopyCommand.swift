@@ -77,6 +77,10 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Folder names") var mapOptions: FolderMapOptionGroup
 
+    @OptionGroup(title: "Message changes") var changeOptions: MessageChangeOptionGroup
+
+    @OptionGroup(title: "Refused messages") var refusalOptions: RefusalOptionGroup
+
     @OptionGroup(title: "Checkpoint and reruns") var checkpointOptions: CheckpointOptionGroup
 
     @OptionGroup var storeOptions: StoreOptionGroup
@@ -137,10 +141,9 @@ struct CopyCommand: AsyncParsableCommand {
         copyOptions.maximumBytesPerSecond = maxBytesPerSecond.flatMap(FilterOptionGroup.size)
         if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
         var checkpoint: SQLiteCheckpointStore?
+        var identity = CheckpointOptionGroup.identity(source: sourceEndpoint, destination: destinationEndpoint, toFolder: target)
+        if let map = mapOptions.identityText { identity.mapping["folder-map"] = map }
         if !dryRun {
-            var identity = CheckpointOptionGroup.identity(
-                source: sourceEndpoint, destination: destinationEndpoint, toFolder: target)
-            if let map = mapOptions.identityText { identity.mapping["folder-map"] = map }
             do {
                 checkpoint = try checkpointOptions.open(identity: identity)
             } catch {
@@ -149,6 +152,9 @@ struct CopyCommand: AsyncParsableCommand {
                 throw error
             }
         }
+        copyOptions.transforms = try changeOptions.transforms()
+        copyOptions.repair = !changeOptions.noRepair
+        refusalOptions.apply(to: &copyOptions, checkpointPath: checkpoint?.location, identity: identity)
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions, checkpoint: checkpoint) {
             display.handle($0)

@@ -61,6 +61,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Folder names") var mapOptions: FolderMapOptionGroup
 
+    @OptionGroup(title: "Message changes (as given to copy)") var changeOptions: MessageChangeOptionGroup
+
     @OptionGroup var storeOptions: StoreOptionGroup
 
     @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
@@ -94,7 +96,8 @@ struct VerifyCommand: AsyncParsableCommand {
             onlyFolder: sourceEndpoint.folder, map: try mapOptions.folderMap())
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let verifier = Verifier(
-            source: sourceStore, destination: destinationStore, planner: planner, exact: exact
+            source: sourceStore, destination: destinationStore, planner: planner, exact: exact,
+            transforms: try changeOptions.transforms(), repair: !changeOptions.noRepair
         ) { display.handle($0) }
         let result = await verifier.run()
         display.finish()

@@ -79,6 +79,8 @@ public final class IMAPStore: MessageSource, MessageSink {
             maximumConcurrency: options.connections)
         // UID EXPUNGE with UIDPLUS; without it only when plain expunging is allowed (IMAPStore+Removal).
         capabilities.removesCopiedMessages = true
+        // Servers refuse or mangle NULs, stray CRs and (without UTF8=ACCEPT) raw 8-bit headers.
+        capabilities.requiredRepairs = RepairPolicy(encode8BitHeaders: !names.utf8)
         self.capabilities = capabilities
     }
 

@@ -1,0 +1,114 @@
+import Foundation
+import MailCore
+import MailTesting
+import Stores
+import Testing
+
+@Suite("Repair and quarantine against Dovecot", .enabled(if: TestServer.isAvailable, TestServer.skipReason), .serialized)
+struct RepairCLITests {
+    let server = TestServer.current!
+
+    var environment: [String: String] {
+        ["MAILFERRY_SOURCE_PASSWORD": server.password, "MAILFERRY_DEST_PASSWORD": server.password]
+    }
+
+    func url(_ user: String) -> String { "imaps://\(user)@\(server.host):\(server.imapsPort)" }
+
+    func read(_ user: String) async throws -> [[UInt8]] {
+        var options = StoreOptions()
+        options.source.password = .command("echo \(server.password)")
+        options.source.caFile = server.caFile
+        let store = try await StoreFactory.openSource(try StoreEndpoint(parsing: url(user)), options: options)
+        defer { Task { await store.close() } }
+        guard let inbox = try await store.listFolders().first(where: { $0.path.isInbox }) else { return [] }
+        var messages: [[UInt8]] = []
+        for try await item in try await store.messages(in: inbox, selection: .all) {
+            if case .message(let envelope) = item { messages.append(try envelope.data.loadAll()) }
+        }
+        return messages
+    }
+
+    /// A Maildir INBOX holding `messages` as files, in order.
+    func maildir(_ directory: TemporaryDirectory, _ messages: [[UInt8]]) throws -> String {
+        let root = directory.file("Maildir")
+        for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
+        for (index, bytes) in messages.enumerated() {
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(root)/cur/\(1_700_000_000 + index).M\(index)P1.test:2,S"))
+        }
+        return root
+    }
+
+    @Test("NULs, stray CRs, 8-bit headers and overlong header lines are repaired, Dovecot takes them, and the report lists each")
+    func repairedIntoDovecot() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("repair-cli")
+        defer { directory.remove() }
+        let words = (0..<300).map { "<ref\($0)@example.com>" }.joined(separator: " ")
+        let originals: [[UInt8]] = [
+            Array("Subject: with NUL\nMessage-ID: <nul@t>\n\nbefore\0after\rstray CR\n".utf8),
+            Array("Subject: Grüße aus Köln\nFrom: \"Jörg\" <j@example.com>\nMessage-ID: <8bit@t>\n\nBody ü.\n".utf8),
+            Array("Subject: long\nMessage-ID: <long@t>\nReferences: \(words)\n\nbody\n".utf8),
+            Array("Subject: clean\nMessage-ID: <clean@t>\n\nnothing to do\n".utf8),
+        ]
+        let source = try maildir(directory, originals)
+        let run = try await BuiltProducts.run(
+            ["copy", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet", "--report", directory.file("r.json")],
+            environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("3 modified"), "\(run.stdout)")
+        let stored = try await read("repair")
+        #expect(stored.count == 4)
+        // What Dovecot holds is exactly the repaired message (CRLF, as IMAP sends it).
+        for original in originals {
+            let expected = MessageRepair.repair(LineEndings.toCRLF(original), policy: RepairPolicy()).bytes
+            #expect(stored.contains(expected), "\(String(decoding: expected.prefix(60), as: UTF8.self))")
+        }
+        #expect(stored.allSatisfy { !$0.contains(0) })
+        // verify compares the source as copy stored it: repaired, so everything matches…
+        let verify = try await BuiltProducts.run(
+            ["verify", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"], environment: environment)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // …and told --no-repair, it finds the three repaired messages different.
+        let raw = try await BuiltProducts.run(
+            ["verify", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet", "--no-repair"],
+            environment: environment)
+        #expect(raw.status == 1, "\(raw.stdout)\(raw.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(try directory.read("r.json"))) as? [String: Any]
+        let modified = report?["modified"] as? [[String: Any]] ?? []
+        #expect(Set(modified.compactMap { $0["messageID"] as? String }) == ["<nul@t>", "<8bit@t>", "<long@t>"])
+    }
+
+    @Test("a message over Dovecot's size limit goes to the quarantine with the server's reason; exit 1 lists it")
+    func quarantinedBySizeLimit() async throws {
+        try server.reset(user: "qsmall")
+        let directory = try TemporaryDirectory("quarantine-cli")
+        defer { directory.remove() }
+        let large = Array("Subject: large\nMessage-ID: <large@t>\n\n".utf8) + Array(repeating: Array("0123456789abcdef\n".utf8), count: 9000).flatMap { $0 }
+        let small = Array("Subject: small\nMessage-ID: <small@t>\n\nfits\n".utf8)
+        let source = try maildir(directory, [large, small])
+        let run = try await BuiltProducts.run(
+            [
+                "copy", "maildir:\(source)", url("qsmall"), "--ca-file", server.caFile, "--quiet",
+                "--checkpoint", directory.file("job.sqlite"), "--quarantine", directory.file("held"),
+            ], environment: environment)
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Quarantined (1, in \(directory.file("held"))):"), "\(run.stdout)")
+        #expect(run.stdout.contains("<large@t>"))
+        #expect(try await read("qsmall").count == 1)
+        let log = String(decoding: try directory.read("held/quarantine.jsonl"), as: UTF8.self)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(log.utf8)) as? [String: Any])
+        #expect(entry["messageID"] as? String == "<large@t>")
+        let reason = entry["reason"] as? String ?? ""
+        #expect(reason.contains("the server refused the message: Mail size is larger than the maximum size"), "\(reason)")
+        let file = try #require(entry["file"] as? String)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data(large))  // never truncated
+        // A rerun does not send or quarantine it again.
+        let again = try await BuiltProducts.run(
+            [
+                "copy", "maildir:\(source)", url("qsmall"), "--ca-file", server.caFile, "--quiet",
+                "--checkpoint", directory.file("job.sqlite"), "--quarantine", directory.file("held"),
+            ], environment: environment)
+        #expect(!again.stdout.contains("Quarantined"), "\(again.stdout)")
+        #expect(String(decoding: try directory.read("held/quarantine.jsonl"), as: UTF8.self).split(separator: "\n").count == 1)
+    }
+}
