@@ -112,3 +112,38 @@ struct RepairCLITests {
         #expect(String(decoding: try directory.read("held/quarantine.jsonl"), as: UTF8.self).split(separator: "\n").count == 1)
     }
 }
+
+@Suite("Daily budgets against Dovecot", .enabled(if: TestServer.isAvailable, TestServer.skipReason), .serialized)
+struct DailyBudgetCLITests {
+    let server = TestServer.current!
+
+    @Test("a used-up daily upload budget pauses the run until the window ends, says until when, and loses nothing")
+    func uploadBudgetPauses() async throws {
+        try server.reset(user: "throttle")
+        let directory = try TemporaryDirectory("budget-cli")
+        defer { directory.remove() }
+        let root = directory.file("Maildir")
+        for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
+        for index in 0..<12 {
+            let body = String(repeating: "budget line \(index)\n", count: 300)  // ~5 KB each
+            try Data("Subject: \(index)\nMessage-ID: <b\(index)@t>\n\n\(body)".utf8)
+                .write(to: URL(fileURLWithPath: "\(root)/cur/\(1_700_000_000 + index).M\(index)P1.t:2,S"))
+        }
+        let started = Date()
+        let run = try await BuiltProducts.run(
+            [
+                "copy", "maildir:\(root)", "imaps://throttle@\(server.host):\(server.imapsPort)", "--ca-file", server.caFile,
+                "--no-checkpoint", "--daily-upload-limit", "20K", "--budget-window", "1.5", "--connections", "1",
+                "--json",
+            ], environment: ["MAILFERRY_DEST_PASSWORD": server.password])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((report["totals"] as? [String: Any])?["copied"] as? Int == 12)
+        let notes = report["notes"] as? [String] ?? []
+        let pauses = notes.filter { $0.contains("daily budget of 20480 bytes is used up") && $0.contains("pausing until") }
+        #expect(pauses.count >= 2, "\(notes)")
+        #expect(run.stderr.contains("pausing until"), "\(run.stderr)")
+        #expect(elapsed >= 2.5)  // at least two windows waited out
+    }
+}

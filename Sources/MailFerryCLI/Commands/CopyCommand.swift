@@ -115,6 +115,9 @@ struct CopyCommand: AsyncParsableCommand {
         try serverOptions.apply(to: &options)
         pop3Options.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
+        let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
+        let notices = ThrottleNotices(display: display, quiet: quiet)
+        serverOptions.observeThrottling(&options, notices: notices)
         let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
         let removal = dryRun ? nil : pop3Options.removal()
         if removal != nil && !sourceStore.capabilities.removesCopiedMessages {
@@ -155,7 +158,6 @@ struct CopyCommand: AsyncParsableCommand {
         copyOptions.transforms = try changeOptions.transforms()
         copyOptions.repair = !changeOptions.noRepair
         refusalOptions.apply(to: &copyOptions, checkpointPath: checkpoint?.location, identity: identity)
-        let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions, checkpoint: checkpoint) {
             display.handle($0)
         }
@@ -165,6 +167,7 @@ struct CopyCommand: AsyncParsableCommand {
         await sourceStore.close()
         try? await sinkStore.close()
         if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
+        result.notes += notices.all
 
         try ReportOutput.emit(result, json: json, file: report)
         throw ExitStatus(result.outcome).exitCode

@@ -68,12 +68,29 @@ struct ServerOptionGroup: ParsableArguments {
     @ArgumentParser.Flag(help: "Compress IMAP connections (COMPRESS=DEFLATE) when the server offers it: for slow links.")
     var compress = false
 
+    @Option(help: ArgumentHelp(
+        "Download at most this much from the source per day, pausing (and saying until when) once it is used up: 2500M (Gmail's limit).",
+        valueName: "size"))
+    var dailyDownloadLimit: String?
+
+    @Option(help: ArgumentHelp("Upload at most this much to the destination per day, pausing once it is used up: 500M (Gmail's).", valueName: "size"))
+    var dailyUploadLimit: String?
+
+    /// The budgets' window in seconds (a day); for tests.
+    @Option(help: .hidden)
+    var budgetWindow: Double?
+
     @Option(
         name: [.customLong("trace"), .customLong("imap-trace")],
         help: ArgumentHelp("Write the IMAP/POP3 protocol trace (credentials redacted) to this file.", valueName: "path"))
     var imapTrace: String?
 
     func validate() throws {
+        for (name, value) in [("--daily-download-limit", dailyDownloadLimit), ("--daily-upload-limit", dailyUploadLimit)] {
+            if let value, (FilterOptionGroup.size(value) ?? 0) < 1 {
+                throw ValidationError("\(name) \"\(value)\" is not a size (examples: 2500M, 1G)")
+            }
+        }
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
         guard (1...64).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth must be between 1 and 64") }
         if [sourcePasswordFile, sourcePasswordCommand].compactMap({ $0 }).count > 1 {
@@ -98,6 +115,18 @@ struct ServerOptionGroup: ParsableArguments {
             token: destOauth2TokenFile.map(SecretSource.file) ?? destOauth2TokenCommand.map(SecretSource.command)
                 ?? environmentToken("MAILFERRY_DEST_OAUTH2_TOKEN"),
             mechanism: destAuth, caFile: destCaFile ?? caFile, insecure: tlsInsecure || destTlsInsecure, trace: trace)
+        options.source.dailyBudget = dailyDownloadLimit.flatMap(FilterOptionGroup.size)
+        options.destination.dailyBudget = dailyUploadLimit.flatMap(FilterOptionGroup.size)
+        if let budgetWindow {
+            options.source.budgetWindow = budgetWindow
+            options.destination.budgetWindow = budgetWindow
+        }
+    }
+
+    /// Sends every pause and connection change to `notices` (printed, and kept for the report).
+    func observeThrottling(_ options: inout StoreOptions, notices: ThrottleNotices) {
+        options.source.throttleObserver = { notices.add($0) }
+        options.destination.throttleObserver = { notices.add($0) }
     }
 
     private func environmentToken(_ name: String) -> SecretSource? {

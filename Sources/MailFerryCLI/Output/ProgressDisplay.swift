@@ -38,6 +38,15 @@ final class ProgressDisplay: Sendable {
         if wasDrawn { Terminal.standardErrorRaw("\r\u{1B}[K") }
     }
 
+    /// Prints a line that must not be lost under the progress line (a pause, fewer connections).
+    func notice(_ text: String) {
+        let wasDrawn = state.withLock { state -> Bool in
+            defer { state.drawn = false }
+            return state.drawn
+        }
+        Terminal.standardErrorRaw((wasDrawn ? "\r\u{1B}[K" : "") + "mailferry: \(text)\n")
+    }
+
     private func draw(_ line: String, force: Bool) {
         let now = Date()
         let shouldDraw = state.withLock { state -> Bool in

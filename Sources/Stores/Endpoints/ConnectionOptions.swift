@@ -34,6 +34,13 @@ public struct ConnectionOptions: Sendable {
     public var pop3LineTolerance = 512
     /// Receives the protocol trace, credentials redacted.
     public var trace: (@Sendable (String) -> Void)?
+    /// Bytes this side may transfer per ``budgetWindow`` (a provider's daily limit: Gmail 2,500 MB
+    /// down, 500 MB up); when used up the side pauses until the window ends. `nil`: no budget.
+    public var dailyBudget: Int?
+    /// The budget's window in seconds (a day).
+    public var budgetWindow: Double = 86_400
+    /// Told of every pause for a server's back-off or the budget, and of fewer connections.
+    public var throttleObserver: (@Sendable (String) -> Void)?
 
     public init() {}
 

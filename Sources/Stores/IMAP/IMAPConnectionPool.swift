@@ -7,7 +7,8 @@ import MailCore
 /// agree on how mailbox names are written.
 actor IMAPConnectionPool {
     let configuration: IMAPConfiguration
-    let maximum: Int
+    /// Connections allowed; lowered when the server says it has too many (``lowerMaximum()``).
+    private(set) var maximum: Int
     /// First retry delay of ``connect(_:retryDelay:)`` (doubled each time).
     let retryDelay: Double
     private var idle: [IMAPConnection] = []
@@ -16,10 +17,34 @@ actor IMAPConnectionPool {
     private var open = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(configuration: IMAPConfiguration, maximum: Int, retryDelay: Double = 1) {
+    /// Where the pool says it goes on with fewer connections.
+    private let announce: (@Sendable (String) -> Void)?
+
+    init(configuration: IMAPConfiguration, maximum: Int, retryDelay: Double = 1, announce: (@Sendable (String) -> Void)? = nil) {
         self.configuration = configuration
         self.maximum = max(1, maximum)
         self.retryDelay = retryDelay
+        self.announce = announce
+    }
+
+    /// Allows one connection fewer (never under one); returns the new maximum, or `nil` when it
+    /// is one already. Connections beyond it close as they are released.
+    func lowerMaximum() -> Int? {
+        guard maximum > 1 else { return nil }
+        maximum -= 1
+        while open > maximum, let connection = idle.popLast() {
+            open -= 1
+            connection.close()
+        }
+        return maximum
+    }
+
+    /// Gives up `connection` (closed) and waits for a connection within the current maximum:
+    /// after a server asked for fewer connections, the caller queues behind the others.
+    func yield(_ connection: IMAPConnection) async throws -> IMAPConnection {
+        connection.close()
+        release(connection)
+        return try await acquire()
     }
 
     /// Connections open or being opened (idle ones included).
@@ -38,6 +63,16 @@ actor IMAPConnectionPool {
                 open += 1
                 do {
                     return checkOut(try await Self.connect(configuration, retryDelay: retryDelay))
+                } catch let refusal as ConnectionRefusedForLoad where open > 1 {
+                    // The server counts connections and this one is too many: go on with those open.
+                    open -= 1
+                    maximum = max(1, open)
+                    announce?("the server refused another connection (\(refusal.backoff.text)); going on with \(maximum)")
+                    continue
+                } catch let refusal as ConnectionRefusedForLoad {
+                    open -= 1
+                    wakeOne()
+                    throw IMAPStore.mailError(refusal.error, scope: .store)
                 } catch {
                     open -= 1
                     wakeOne()
@@ -53,9 +88,10 @@ actor IMAPConnectionPool {
     /// that is not checked out (released or replaced already) does nothing.
     func release(_ connection: IMAPConnection) {
         guard checkedOut.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
-        if connection.isActive {
+        if connection.isActive && open <= maximum {
             idle.append(connection)
         } else {
+            if connection.isActive { connection.close() }
             open -= 1
         }
         wakeOne()
@@ -108,8 +144,10 @@ actor IMAPConnectionPool {
                     throw error
                 }
                 return connection
-            } catch let error as IMAPError where error.isTransient && attempt < 4 {
-                try await Task.sleep(for: .seconds(delay))
+            } catch let error as IMAPError where error.backoff?.kind == .tooManyConnections {
+                throw ConnectionRefusedForLoad(error: error, backoff: error.backoff!)
+            } catch let error as IMAPError where (error.isTransient || error.backoff != nil) && attempt < 4 {
+                try await Task.sleep(for: .seconds(max(delay, error.backoff?.suggestedDelay ?? 0)))
                 delay *= 2
             } catch let error as IMAPError {
                 throw IMAPStore.mailError(error, scope: .store)
@@ -126,4 +164,11 @@ actor IMAPConnectionPool {
             // Refused (NO/BAD): names stay modified UTF-7, as on every other connection.
         }
     }
+}
+
+/// A connection the server refused because it has too many (Gmail's `Too many simultaneous
+/// connections` at LOGIN): the pool goes on with the ones open.
+struct ConnectionRefusedForLoad: Error {
+    var error: IMAPError
+    var backoff: ServerBackoff
 }

@@ -41,6 +41,8 @@ final class IMAPFolderReader: MessageReader {
     /// The sizes of the messages to fetch, once listed.
     private(set) var bytesExpected: Int?
     private var number = 0
+    /// Back-offs waited out so far (bounded by `IMAPFolderWriter.maximumThrottles`).
+    private var throttled = 0
 
     init(store: IMAPStore, folder: FolderPath, mailbox: MailboxName, connection: IMAPConnection, selection: MessageSelection) {
         self.store = store
@@ -56,12 +58,27 @@ final class IMAPFolderReader: MessageReader {
         while true {
             if !queued.isEmpty { return queued.removeFirst() }
             do {
+                try await store.throttle.waitIfPaused()
                 if !started {
                     try await start()
                     started = true
                 }
-                if let item = try await step() { return item }
+                if let item = try await step() {
+                    if case .message(let envelope) = item { await store.throttle.transferred(envelope.size) }
+                    return item
+                }
                 if inFlight.isEmpty && nextIndex >= uids.count && queued.isEmpty { return nil }
+            } catch let error as IMAPError where error.backoff != nil && throttled < IMAPFolderWriter.maximumThrottles {
+                throttled += 1
+                await store.throttle.backOff(error.backoff!)
+                do {
+                    try await store.throttle.waitIfPaused()
+                    try await reconnect(after: error, yielding: true)
+                } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
+                    continue
+                } catch let error as IMAPError {
+                    throw IMAPStore.mailError(error, scope: .folder, folder: folder)
+                }
             } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
                 do {
                     try await reconnect(after: error)
@@ -302,12 +319,12 @@ final class IMAPFolderReader: MessageReader {
     }
 
     /// Reopens the connection and asks again for everything not yet handed out.
-    private func reconnect(after error: IMAPError) async throws {
-        reconnects += 1
+    private func reconnect(after error: IMAPError, yielding: Bool = false) async throws {
+        if !yielding { reconnects += 1 }
         stream?.finish()
         spool = nil
         body = nil
-        connection = try await store.pool.replace(connection)
+        connection = yielding ? try await store.pool.yield(connection) : try await store.pool.replace(connection)
         // Everything requested but not received is requested again.
         let pending = inFlight.map(\.range)
         inFlight = []

@@ -8,6 +8,8 @@ import MailCore
 /// (LITERAL+ sends them back to back). A message the server refuses is a per-message failure with
 /// the server's words; a full mailbox (OVERQUOTA) stops the run.
 final class IMAPFolderWriter: FolderWriter {
+    /// Most waits for a server's back-off within one batch before the folder fails.
+    static let maximumThrottles = 20
     /// Most messages and bytes per MULTIAPPEND.
     static let multiAppendMessages = 50
     static let multiAppendBytes = 8 << 20
@@ -141,10 +143,25 @@ final class IMAPFolderWriter: FolderWriter {
         // Where this batch's messages can appear at the earliest, should the connection drop.
         let start = currentPosition()
         var attempts = 0
+        var throttled = 0
         while true {
             do {
+                try await store.throttle.waitIfPaused()
                 try await append(uploads, into: &outcomes)
+                await store.throttle.succeeded()
                 break
+            } catch let error as IMAPError where error.backoff != nil && throttled < Self.maximumThrottles {
+                // The server asked to slow down: wait (the whole side waits), then go on with what
+                // it has not confirmed — on a connection of our own again, fewer if it asked.
+                throttled += 1
+                await store.throttle.backOff(error.backoff!)
+                do {
+                    try await store.throttle.waitIfPaused()
+                    connection = try await store.pool.yield(connection)
+                    uploads = try await recover(uploads, since: start, outcomes: &outcomes, reconnected: true)
+                } catch let error as IMAPError {
+                    throw IMAPStore.mailError(error, scope: .folder, folder: folder)
+                }
             } catch let error as IMAPError where error.isTransient && attempts < 3 {
                 attempts += 1
                 do {
@@ -163,7 +180,8 @@ final class IMAPFolderWriter: FolderWriter {
     private func append(_ uploads: [Upload], into outcomes: inout [DeliveryOutcome?]) async throws {
         guard !uploads.isEmpty else { return }
         var groups: [[Upload]] = []
-        if connection.capabilities.contains("MULTIAPPEND") {
+        let budgeted = await store.throttle.hasBudget
+        if connection.capabilities.contains("MULTIAPPEND") && !budgeted {
             var current: [Upload] = []
             var bytes = 0
             for upload in uploads {
@@ -181,6 +199,8 @@ final class IMAPFolderWriter: FolderWriter {
         }
         var submitted: [(group: [Upload], command: IMAPConnection.Submitted)] = []
         for group in groups {
+            // A daily budget admits each message before it is sent (pausing when used up).
+            if budgeted { try await store.throttle.admit(group.reduce(0) { $0 + $1.item.size }) }
             submitted.append((group, try await connection.append(to: mailbox, group.map(\.item))))
         }
         var retrySingly: [Upload] = []
@@ -194,7 +214,8 @@ final class IMAPFolderWriter: FolderWriter {
                 }
                 continue
             }
-            if tagged.text.code == .overQuota {
+            if tagged.text.code == .overQuota || ServerBackoff.recognise(code: tagged.text.code, text: tagged.text.text) != nil {
+                // Over quota stops the run; a back-off is waited out by store(_:).
                 throw IMAPError.commandFailed(command: "APPEND", status: tagged.status, text: tagged.text)
             }
             if tagged.text.code == .tryCreate {
@@ -219,7 +240,7 @@ final class IMAPFolderWriter: FolderWriter {
             if tagged.status == .ok {
                 let reference = assignedUIDs(tagged, count: 1).map { "\(uidValidity):\($0[0])" } ?? mailbox.description
                 outcomes[upload.index] = .stored(StoredMessage(reference: reference, droppedFlags: upload.dropped))
-            } else if tagged.text.code == .overQuota {
+            } else if tagged.text.code == .overQuota || ServerBackoff.recognise(code: tagged.text.code, text: tagged.text.text) != nil {
                 throw IMAPError.commandFailed(command: "APPEND", status: tagged.status, text: tagged.text)
             } else {
                 outcomes[upload.index] = .failed(Self.rejection(tagged))
@@ -250,9 +271,11 @@ final class IMAPFolderWriter: FolderWriter {
     /// After a dropped connection: reconnect, re-select, and find on the server (by content,
     /// from where the batch started) which of the unconfirmed messages it kept, so that only the
     /// others are sent again. If the folder's UIDVALIDITY changed, it was replaced: all are sent.
-    private func recover(_ uploads: [Upload], since start: String?, outcomes: inout [DeliveryOutcome?]) async throws -> [Upload] {
+    private func recover(
+        _ uploads: [Upload], since start: String?, outcomes: inout [DeliveryOutcome?], reconnected: Bool = false
+    ) async throws -> [Upload] {
         let validity = uidValidity
-        connection = try await store.pool.replace(connection)
+        if !reconnected { connection = try await store.pool.replace(connection) }
         try await select()
         let remaining = uploads.filter { outcomes[$0.index] == nil }
         guard validity != 0, uidValidity == validity, !remaining.isEmpty else { return remaining }

@@ -18,6 +18,8 @@ public final class IMAPStore: MessageSource, MessageSink {
     public let options: ConnectionOptions
     public let capabilities: StoreCapabilities
     let pool: IMAPConnectionPool
+    /// Pauses for the server's back-offs and the daily budget; shared by every reader and writer.
+    let throttle: IMAPThrottle
     let names: IMAPFolderNames
     let otherNamespaces: [[UInt8]]
     let serverCapabilities: Capabilities
@@ -30,7 +32,7 @@ public final class IMAPStore: MessageSource, MessageSink {
     /// server fails here, with a store-scoped error.
     public static func open(_ endpoint: IMAPEndpoint, options: ConnectionOptions, side: String) async throws -> IMAPStore {
         let configuration = try options.configuration(for: endpoint, side: side)
-        let pool = IMAPConnectionPool(configuration: configuration, maximum: options.connections)
+        let pool = IMAPConnectionPool(configuration: configuration, maximum: options.connections, announce: options.throttleObserver)
         let connection = try await pool.acquire()
         do {
             if connection.capabilities.contains("UTF8=ACCEPT") { try? await connection.enable(["UTF8=ACCEPT"]) }
@@ -54,7 +56,7 @@ public final class IMAPStore: MessageSource, MessageSink {
             let serverCapabilities = connection.capabilities
             await pool.release(connection)
             return IMAPStore(
-                endpoint: endpoint, options: options, pool: pool,
+                endpoint: endpoint, options: options, pool: pool, side: side,
                 names: IMAPFolderNames(prefix: prefix, delimiter: delimiter, utf8: connection.usesUTF8),
                 otherNamespaces: others, serverCapabilities: serverCapabilities)
         } catch let error as IMAPError {
@@ -64,12 +66,14 @@ public final class IMAPStore: MessageSource, MessageSink {
     }
 
     private init(
-        endpoint: IMAPEndpoint, options: ConnectionOptions, pool: IMAPConnectionPool, names: IMAPFolderNames,
+        endpoint: IMAPEndpoint, options: ConnectionOptions, pool: IMAPConnectionPool, side: String, names: IMAPFolderNames,
         otherNamespaces: [[UInt8]], serverCapabilities: Capabilities
     ) {
         self.endpoint = endpoint
         self.options = options
         self.pool = pool
+        throttle = IMAPThrottle(
+            pool: pool, side: side, budget: options.dailyBudget, window: options.budgetWindow, announce: options.throttleObserver)
         self.names = names
         self.otherNamespaces = otherNamespaces
         self.serverCapabilities = serverCapabilities
