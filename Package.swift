@@ -106,6 +106,8 @@ let package = Package(
             name: "POP3ResponseFuzzer",
             dependencies: ["POP3Client", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings),
+        // TOML 1.0 reader for configuration files: positions on every key and value, explicit limits, no dependencies.
+        .target(name: "TOMLParser", swiftSettings: swiftSettings),
         // Test support: message generator, in-memory store, helpers for running the binary.
         .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
 
