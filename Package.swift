@@ -108,6 +108,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         // TOML 1.0 reader for configuration files: positions on every key and value, explicit limits, no dependencies.
         .target(name: "TOMLParser", swiftSettings: swiftSettings),
+        // Provider profiles: the model, the strict TOML decoder, the user catalog, Swift source for built-ins.
+        .target(name: "ProviderProfiles", dependencies: ["TOMLParser"], swiftSettings: swiftSettings),
         // Test support: message generator, in-memory store, helpers for running the binary.
         .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
 
