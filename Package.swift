@@ -169,5 +169,8 @@ let package = Package(
             name: "MailFerryCLITests",
             dependencies: ["MailFerryCLI", "Engine", "Checkpoints", "Stores", "MailFormats", "MailCore", "MailTesting"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProfilesTests", dependencies: ["TOMLParser", "ProviderProfiles", "BuiltInProfiles"],
+            swiftSettings: swiftSettings),
     ]
 )
