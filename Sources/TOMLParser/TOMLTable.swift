@@ -33,10 +33,13 @@ public struct TOMLTable: Sendable, Equatable {
         }
     }
 
+    /// The keys in source order.
     public var keys: [String] { entries.map(\.key) }
     public var isEmpty: Bool { entries.isEmpty }
 
+    /// The entry for `key` (with the key's own position), if present.
     public func entry(_ key: String) -> Entry? { index[key].map { entries[$0] } }
+    /// The value for `key`, if present.
     public subscript(key: String) -> TOMLValue? { entry(key)?.value }
 
     public static func == (a: TOMLTable, b: TOMLTable) -> Bool { a.entries == b.entries }

@@ -13,6 +13,7 @@ public struct TOMLValue: Sendable, Equatable {
     }
 
     public var kind: Kind
+    /// Where the value starts (for a table: its `[header]`, or its key when made by dotted keys).
     public var position: SourcePosition
 
     public init(_ kind: Kind, at position: SourcePosition) {
@@ -39,6 +40,7 @@ public struct TOMLValue: Sendable, Equatable {
         return (name.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + name
     }
 
+    // The payload when the value has that type, nil otherwise: `value.integer ?? fallback`.
     public var string: String? { if case .string(let v) = kind { v } else { nil } }
     public var integer: Int64? { if case .integer(let v) = kind { v } else { nil } }
     public var float: Double? { if case .float(let v) = kind { v } else { nil } }
