@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mailferry", targets: ["mailferry"]),
+        .executable(name: "mailferry-profile-gen", targets: ["mailferry-profile-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,6 +107,22 @@ let package = Package(
             name: "POP3ResponseFuzzer",
             dependencies: ["POP3Client", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings),
+        // TOML 1.0 reader for configuration files: positions on every key and value, explicit limits, no dependencies.
+        .target(name: "TOMLParser", swiftSettings: swiftSettings),
+        // Provider profiles: the model, the strict TOML decoder, the user catalog, Swift source for built-ins.
+        .target(name: "ProviderProfiles", dependencies: ["TOMLParser"], swiftSettings: swiftSettings),
+        // mailferry-profile-gen: compiles profiles/*.toml into Swift for EmbedProfiles (logic in ProviderProfiles).
+        // The target is named like its product because a plugin cannot depend on an executable target whose
+        // product has another name (swiftlang/swift-package-manager#8831); its sources stay in Sources/ProfileGenerator.
+        .executableTarget(
+            name: "mailferry-profile-gen", dependencies: ["ProviderProfiles"], path: "Sources/ProfileGenerator",
+            swiftSettings: swiftSettings),
+        // Build-tool plugin: runs mailferry-profile-gen over profiles/*.toml at build time.
+        .plugin(name: "EmbedProfiles", capability: .buildTool(), dependencies: ["mailferry-profile-gen"]),
+        // The built-in profiles, generated from profiles/ by the EmbedProfiles plugin.
+        .target(
+            name: "BuiltInProfiles", dependencies: ["ProviderProfiles"], swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "EmbedProfiles")]),
         // Test support: message generator, in-memory store, helpers for running the binary.
         .target(name: "MailTesting", dependencies: ["MailCore"], swiftSettings: swiftSettings),
 
@@ -151,6 +168,9 @@ let package = Package(
         .testTarget(
             name: "MailFerryCLITests",
             dependencies: ["MailFerryCLI", "Engine", "Checkpoints", "Stores", "MailFormats", "MailCore", "MailTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProfilesTests", dependencies: ["TOMLParser", "ProviderProfiles", "BuiltInProfiles"],
             swiftSettings: swiftSettings),
     ]
 )
