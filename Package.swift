@@ -90,6 +90,7 @@ let package = Package(
             name: "MailFerryCLI",
             dependencies: [
                 "MailCore", "MailFormats", "MailArchive", "Stores", "Engine", "Checkpoints", "IMAPClient", "POP3Client",
+                "ProviderProfiles", "BuiltInProfiles", "TOMLParser",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

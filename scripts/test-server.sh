@@ -23,7 +23,7 @@ ETC="$BASE/etc" RUN="$BASE/run" MAIL="$BASE/mail" LOG="$BASE/log" SSL="$BASE/etc
 CONF="$ETC/dovecot.conf"
 MAILUSER=mailferrytest
 PASSWORD=ferry-s3cret-pw
-USERS="alice bob carol dave erin frank grace small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst popa popb popc popd popdst popsmall popcli arca arcb arcc arcd rmsrc rmplain repair qsmall throttle"
+USERS="alice bob carol dave erin frank grace small quota crashsrc crashdst cutsrc cutdst rerunsrc rerundst soaksrc soakdst popa popb popc popd popdst popsmall popcli arca arcb arcc arcd rmsrc rmplain repair qsmall throttle profdst"
 IMAP_PORT=12143 IMAPS_PORT=12993 POP3_PORT=12110 POP3S_PORT=12995
 
 sudo=()

@@ -103,8 +103,8 @@ struct CopyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sourceEndpoint = try EndpointOpener.parse(source)
-        let destinationEndpoint = try EndpointOpener.parse(destination)
+        let (sourceEndpoint, sourceScheme) = try EndpointOpener.resolve(source)
+        let (destinationEndpoint, destinationScheme) = try EndpointOpener.resolve(destination)
         try checkSourceOptions(sourceEndpoint, destination: destinationEndpoint)
         if sourceEndpoint.overlaps(destinationEndpoint) {
             Terminal.standardError(
@@ -118,6 +118,20 @@ struct CopyCommand: AsyncParsableCommand {
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let notices = ThrottleNotices(display: display, quiet: quiet)
         serverOptions.observeThrottling(&options, notices: notices)
+        let catalog = try ProfileResolver.catalog()
+        let sourceProfile = try ProfileResolver.profile(
+            for: sourceEndpoint, named: serverOptions.sourceProfile, fromScheme: sourceScheme, catalog: catalog)
+        let destinationProfile = try ProfileResolver.profile(
+            for: destinationEndpoint, named: serverOptions.destProfile, fromScheme: destinationScheme, catalog: catalog)
+        var profileNotes: [String] = []
+        if let sourceProfile {
+            profileNotes += ProfileResolver.apply(
+                sourceProfile, asSource: true, to: &options.source, userConnections: serverOptions.connections != nil)
+        }
+        if let destinationProfile {
+            profileNotes += ProfileResolver.apply(
+                destinationProfile, asSource: false, to: &options.destination, userConnections: serverOptions.connections != nil)
+        }
         let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
         let removal = dryRun ? nil : pop3Options.removal()
         if removal != nil && !sourceStore.capabilities.removesCopiedMessages {
@@ -135,9 +149,34 @@ struct CopyCommand: AsyncParsableCommand {
         var copyOptions = CopyOptions()
         copyOptions.dryRun = dryRun
         let target = toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder
+        var folderMap = try mapOptions.folderMap()
+        var skipped: [FolderPattern] = []
+        if let sourceProfile {
+            // Folders a provider shows twice (Gmail's All Mail, Important, Starred) are not copied,
+            // unless asked for by --folder.
+            let asked = Set(folders)
+            skipped = sourceProfile.folders.skip.filter { !asked.contains($0) }.map(FolderPattern.init)
+            if !skipped.isEmpty {
+                profileNotes.append(
+                    "profile \(sourceProfile.name): not copied, since their messages are in other folders too: "
+                        + sourceProfile.folders.skip.joined(separator: ", ") + " (--folder NAME copies one)")
+            }
+        }
+        if let destinationProfile {
+            for name in destinationProfile.folders.reserved {
+                guard let from = FolderPath(parsing: name, delimiter: "/"), let to = FolderPath(parsing: "\(name) (migrated)", delimiter: "/")
+                else { continue }
+                folderMap.rules.append(.exact(from: from, to: to))
+            }
+            if !destinationProfile.folders.reserved.isEmpty {
+                profileNotes.append(
+                    "profile \(destinationProfile.name): folders the server refuses to create go to NAME (migrated): "
+                        + destinationProfile.folders.reserved.joined(separator: ", "))
+            }
+        }
         copyOptions.planner = CopyPlanner(
-            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: target,
-            onlyFolder: sourceEndpoint.folder, map: try mapOptions.folderMap())
+            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init) + skipped, toFolder: target,
+            onlyFolder: sourceEndpoint.folder, map: folderMap)
         copyOptions.resume = checkpointOptions.resumeOptions
         copyOptions.removal = removal
         copyOptions.filter = filterOptions.filter(now: Date())
@@ -155,6 +194,9 @@ struct CopyCommand: AsyncParsableCommand {
                 throw error
             }
         }
+        if copyOptions.maximumMessageSize == nil, let size = destinationProfile?.limits.maxMessageSize, !dryRun {
+            copyOptions.maximumMessageSize = size
+        }
         copyOptions.transforms = try changeOptions.transforms()
         copyOptions.repair = !changeOptions.noRepair
         refusalOptions.apply(to: &copyOptions, checkpointPath: checkpoint?.location, identity: identity)
@@ -167,7 +209,7 @@ struct CopyCommand: AsyncParsableCommand {
         await sourceStore.close()
         try? await sinkStore.close()
         if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
-        result.notes += notices.all
+        result.notes = profileNotes + result.notes + notices.all
 
         try ReportOutput.emit(result, json: json, file: report)
         throw ExitStatus(result.outcome).exitCode

@@ -13,6 +13,8 @@ public struct MailFerryCommand: AsyncParsableCommand {
               imaps://user@host[/folder] an IMAP account over TLS (imap:// uses STARTTLS)
               pop3s://user@host         a POP3 account over TLS (pop3:// uses STLS; source only)
               archive:FILE              a .tar.zst/.tar.gz/.tar.xz/.tar.bz2/.tar/.zip archive
+              PROFILE://user[/folder]   a provider's IMAP account: gmail://me@gmail.com, office365://…
+                                        (`mailferry profiles list`)
 
             Exit codes: 0 all copied (verify: everything matches), 1 some messages failed or \
             differ (listed), 2 usage or configuration error, 3 a store could not be opened (or \
@@ -20,7 +22,10 @@ public struct MailFerryCommand: AsyncParsableCommand {
             it is damaged, missing or another job's).
             """,
         version: MailFerryVersion.current,
-        subcommands: [CopyCommand.self, ArchiveCommand.self, StatusCommand.self, VerifyCommand.self, FoldersCommand.self]
+        subcommands: [
+            CopyCommand.self, ArchiveCommand.self, StatusCommand.self, VerifyCommand.self, FoldersCommand.self,
+            ProfilesCommand.self,
+        ]
     )
 
     public init() {}

@@ -59,8 +59,14 @@ struct ServerOptionGroup: ParsableArguments {
     @ArgumentParser.Flag(help: "DANGEROUS: with imap://, log in without TLS when the server offers no STARTTLS.")
     var allowPlaintext = false
 
-    @Option(help: "Connections per server, i.e. folders copied at once (default 4; providers cap this).")
-    var connections = 4
+    @Option(help: "Connections per server, i.e. folders copied at once (default 4, or fewer when the provider's profile says so).")
+    var connections: Int?
+
+    @Option(help: ArgumentHelp("Provider profile for the source (default: from a PROFILE:// URL or the server's name).", valueName: "name"))
+    var sourceProfile: String?
+
+    @Option(help: ArgumentHelp("Provider profile for the destination.", valueName: "name"))
+    var destProfile: String?
 
     @Option(help: "FETCH or APPEND commands in flight per connection (default 4).")
     var pipelineDepth = 4
@@ -91,7 +97,7 @@ struct ServerOptionGroup: ParsableArguments {
                 throw ValidationError("\(name) \"\(value)\" is not a size (examples: 2500M, 1G)")
             }
         }
-        guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        guard (1...64).contains(connections ?? 4) else { throw ValidationError("--connections must be between 1 and 64") }
         guard (1...64).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth must be between 1 and 64") }
         if [sourcePasswordFile, sourcePasswordCommand].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --source-password-file and --source-password-command")
@@ -145,7 +151,7 @@ struct ServerOptionGroup: ParsableArguments {
         options.caFile = caFile
         options.insecureTLS = insecure
         options.allowPlaintext = allowPlaintext
-        options.connections = connections
+        options.connections = connections ?? 4
         options.pipelineDepth = pipelineDepth
         options.compress = compress
         if let trace { options.trace = { trace.write("[\(name)] \($0)") } }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MailArchive
 import MailCore
+import ProviderProfiles
 import MailFormats
 import Stores
 
@@ -61,8 +62,20 @@ enum MboxDialectArgument: String, ExpressibleByArgument, CaseIterable {
 /// Opens endpoints, turning failures into MailFerry's exit codes with a clear message.
 enum EndpointOpener {
     static func parse(_ text: String) throws -> StoreEndpoint {
+        try resolve(text).endpoint
+    }
+
+    /// The endpoint, with a `PROFILE://` URL made an IMAP one, and that profile.
+    static func resolve(_ text: String) throws -> (endpoint: StoreEndpoint, profile: ProviderProfile?) {
+        var url = text
+        var profile: ProviderProfile?
+        if let schemeEnd = text.range(of: "://"),
+            !ProfileResolver.builtInSchemes.contains(text[..<schemeEnd.lowerBound].lowercased())
+        {
+            (url, profile) = try ProfileResolver.expand(text, catalog: try ProfileResolver.catalog())
+        }
         do {
-            return try StoreEndpoint(parsing: text)
+            return (try StoreEndpoint(parsing: url), profile)
         } catch let error as MailError {
             Terminal.standardError("mailferry: \(error.description)")
             throw ExitStatus.forError(error).exitCode

@@ -1,0 +1,104 @@
+import BuiltInProfiles
+import Engine
+import Foundation
+import MailCore
+import ProviderProfiles
+import Stores
+
+/// Provider profiles on the command line: `gmail://me@gmail.com[/folder]` endpoints, profiles
+/// found by server name (`imaps://…@imap.gmail.com`), and `--source-profile`/`--dest-profile`;
+/// then what a profile fills in (connections, budgets, size limit, folders to skip or rename).
+enum ProfileResolver {
+    /// Schemes MailFerry reads itself; any other `NAME://` names a profile.
+    static let builtInSchemes: Set<String> = ["imap", "imaps", "pop3", "pop3s"]
+
+    /// The built-in profiles with the user's (`~/.config/mailferry/profiles/*.toml`) over them. A
+    /// broken user file is a configuration error (exit 2) naming its file and line.
+    static func catalog() throws -> ProfileCatalog {
+        do {
+            return try ProfileCatalog(builtIn: BuiltInProfiles.all)
+        } catch {
+            Terminal.standardError("mailferry: \(error.diagnostic)")
+            throw ExitStatus.usage.exitCode
+        }
+    }
+
+    /// `text` with a profile scheme made a plain IMAP URL, and the profile; other text unchanged.
+    /// With a fixed server, everything before the first `/` is the user name
+    /// (`gmail://me@gmail.com/Work`); a generic profile takes `user@host[:port]` from the URL.
+    static func expand(_ text: String, catalog: ProfileCatalog) throws -> (url: String, profile: ProviderProfile?) {
+        guard let schemeEnd = text.range(of: "://") else { return (text, nil) }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard !builtInSchemes.contains(scheme) else { return (text, nil) }
+        guard let profile = catalog.profile(named: scheme) else {
+            let names = catalog.profiles.map(\.name).joined(separator: ", ")
+            Terminal.standardError("mailferry: \"\(scheme)://\" is neither imap(s)://, pop3(s):// nor a profile (profiles: \(names))")
+            throw ExitStatus.usage.exitCode
+        }
+        guard let server = profile.imap else {
+            Terminal.standardError("mailferry: the \(profile.name) profile has no IMAP server")
+            throw ExitStatus.usage.exitCode
+        }
+        let rest = text[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        let prefix = server.security == .tls ? "imaps" : "imap"
+        let user: Substring
+        let host: String
+        if server.takesHostFromURL {
+            guard let at = authority.lastIndex(of: "@") else {
+                Terminal.standardError("mailferry: \(profile.name):// needs user@host (the profile has no fixed server)")
+                throw ExitStatus.usage.exitCode
+            }
+            user = authority[..<at]
+            host = String(authority[authority.index(after: at)...])
+        } else {
+            user = authority
+            host = "\(server.host):\(server.port)"
+        }
+        guard !user.isEmpty else {
+            Terminal.standardError("mailferry: \(profile.name):// needs the account's user name, e.g. \(profile.name)://me@\(profile.domains.first ?? "example.com")")
+            throw ExitStatus.usage.exitCode
+        }
+        // The user name may hold an @ (the address): percent-encode it for the IMAP URL.
+        let encodedUser = user.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "@", with: "%40")
+        return ("\(prefix)://\(encodedUser)@\(host)\(path)", profile)
+    }
+
+    /// The profile for an endpoint: named explicitly, from its scheme, or found by server name.
+    static func profile(
+        for endpoint: StoreEndpoint, named name: String?, fromScheme: ProviderProfile?, catalog: ProfileCatalog
+    ) throws -> ProviderProfile? {
+        if let name {
+            guard let profile = catalog.profile(named: name) else {
+                Terminal.standardError("mailferry: no profile called \"\(name)\" (`mailferry profiles list` shows them)")
+                throw ExitStatus.usage.exitCode
+            }
+            return profile
+        }
+        if let fromScheme { return fromScheme }
+        guard case .imap(let imap) = endpoint else { return nil }
+        return catalog.profiles.first { $0.imap?.host.lowercased() == imap.host.lowercased() && !(($0.imap?.host ?? "").isEmpty) }
+    }
+
+    /// What a profile fills in for one side, written into `options` unless the user said
+    /// otherwise; returns a note per setting for the report.
+    static func apply(
+        _ profile: ProviderProfile, asSource: Bool, to connection: inout ConnectionOptions, userConnections: Bool
+    ) -> [String] {
+        var notes: [String] = []
+        let side = asSource ? "source" : "destination"
+        if let most = profile.imap?.maxConnections, connection.connections > most {
+            if userConnections {
+                notes.append("profile \(profile.name): \(connection.connections) connections asked for; the provider allows about \(most)")
+            } else {
+                connection.connections = most
+            }
+        }
+        if connection.dailyBudget == nil, let budget = asSource ? profile.limits.dailyDownloadBytes : profile.limits.dailyUploadBytes {
+            connection.dailyBudget = budget
+            notes.append("profile \(profile.name): the \(side) pauses after \(CopyReport.formatBytes(budget)) a day (the provider's limit)")
+        }
+        return notes
+    }
+}
