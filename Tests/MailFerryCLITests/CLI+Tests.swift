@@ -55,7 +55,7 @@ struct CLITests {
 
     @Test("usage and configuration errors exit 2", arguments: [
         ["copy"], ["copy", "mbox:a"], ["copy", "/no/scheme", "maildir:/tmp/x"], ["copy", "ftp://x", "maildir:/tmp/x"],
-        ["copy", "gmail://me@gmail.com", "maildir:/tmp/x"], ["copy", "imaps://me:pw@127.0.0.1", "maildir:/tmp/x"], ["copy", "mbox:a", "maildir:b", "--mbox-dialect", "weird"],
+        ["copy", "nosuchprofile://me@example.com", "maildir:/tmp/x"], ["copy", "imaps://me:pw@127.0.0.1", "maildir:/tmp/x"], ["copy", "mbox:a", "maildir:b", "--mbox-dialect", "weird"],
         ["copy", "mbox:a", "maildir:b", "--to-folder", "a//b"], ["frobnicate"],
         ["copy", "maildir:/tmp/same", "maildir:/tmp/same/"], ["copy", "maildir:/tmp/tree", "mbox:/tmp/tree/inside.mbox"],
     ])

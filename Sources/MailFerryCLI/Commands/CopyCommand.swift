@@ -210,6 +210,12 @@ struct CopyCommand: AsyncParsableCommand {
         try? await sinkStore.close()
         if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
         result.notes = profileNotes + result.notes + notices.all
+        if dryRun {
+            let bytes = result.folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }
+            result.notes += Self.estimate(
+                bytes: bytes, rate: copyOptions.maximumBytesPerSecond,
+                budgets: [("download", options.source.dailyBudget), ("upload", options.destination.dailyBudget)])
+        }
 
         try ReportOutput.emit(result, json: json, file: report)
         throw ExitStatus(result.outcome).exitCode
@@ -217,6 +223,30 @@ struct CopyCommand: AsyncParsableCommand {
 }
 
 extension CopyCommand {
+    /// For a plan: how long the limits alone make the copy take (the network may be slower).
+    static func estimate(bytes: Int, rate: Int?, budgets: [(String, Int?)]) -> [String] {
+        guard bytes > 0 else { return [] }
+        var seconds = rate.map { Double(bytes) / Double($0) } ?? 0
+        var reasons: [String] = []
+        if let rate { reasons.append("\(CopyReport.formatBytes(rate))/s at most") }
+        for case let (direction, budget?) in budgets {
+            // A budget's last day is partly used; each full budget before it costs a day's wait.
+            let pauses = (bytes - 1) / budget
+            if pauses > 0 {
+                seconds = max(seconds, Double(pauses) * 86_400)
+                reasons.append("a daily \(direction) budget of \(CopyReport.formatBytes(budget)): \(pauses) pause\(pauses == 1 ? "" : "s") of up to a day")
+            } else {
+                reasons.append("within one day's \(direction) budget of \(CopyReport.formatBytes(budget))")
+            }
+        }
+        guard !reasons.isEmpty else {
+            return ["ETA: no rate cap or provider budget applies; the network and the servers set the pace"]
+        }
+        let days = seconds / 86_400
+        let text = days >= 1 ? "about \(CopyReport.fixed(days, places: 1)) days" : "at least \(ProgressDisplay.formatDuration(seconds))"
+        return ["ETA: \(text) for \(CopyReport.formatBytes(bytes)) (\(reasons.joined(separator: "; ")))"]
+    }
+
     /// Refuses POP3-only options (and POP3-only login methods) for other sources.
     func checkSourceOptions(_ endpoint: StoreEndpoint, destination: StoreEndpoint) throws {
         if case .pop3 = destination {

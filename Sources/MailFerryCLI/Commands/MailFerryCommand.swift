@@ -24,7 +24,7 @@ public struct MailFerryCommand: AsyncParsableCommand {
         version: MailFerryVersion.current,
         subcommands: [
             CopyCommand.self, ArchiveCommand.self, StatusCommand.self, VerifyCommand.self, FoldersCommand.self,
-            ProfilesCommand.self,
+            ProfilesCommand.self, RunCommand.self, PlanCommand.self,
         ]
     )
 
