@@ -147,3 +147,33 @@ struct DailyBudgetCLITests {
         #expect(elapsed >= 2.5)  // at least two windows waited out
     }
 }
+
+extension RepairCLITests {
+    @Test("header rules narrow the IMAP search on the server and are checked exactly on the client")
+    func headerRulesAgainstDovecot() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("header-rules")
+        defer { directory.remove() }
+        let source = try maildir(directory, [
+            Array("From: a@example.com\nMessage-ID: <1@t>\n\nkeep\n".utf8),
+            Array("From: b@example.com\nList-Id: <dev.example.org>\nMessage-ID: <2@t>\n\nlist\n".utf8),
+            Array("From: c@other.net\nMessage-ID: <3@t>\n\nother\n".utf8),
+            Array("From: \"@example.com fan\" <d@other.net>\nMessage-ID: <4@t>\n\nlooks alike\n".utf8),
+        ])
+        let up = try await BuiltProducts.run(
+            ["copy", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet"], environment: environment)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        let run = try await BuiltProducts.run(
+            [
+                "copy", url("repair"), "maildir:\(directory.file("out"))", "--ca-file", server.caFile, "--no-checkpoint", "--json",
+                "--header-match", "From:*@example.com", "--header-exclude", "List-Id:*", "--trace", directory.file("trace.txt"),
+            ], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let trace = String(decoding: try directory.read("trace.txt"), as: UTF8.self)
+        #expect(trace.contains("UID SEARCH HEADER "), "\(trace.prefix(3000))")  // the trace hides the strings
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.file("out/cur"))
+        #expect(files.count == 1)
+        let kept = String(decoding: try directory.read("out/cur/\(files[0])"), as: UTF8.self)
+        #expect(kept.contains("<1@t>"))
+    }
+}

@@ -21,6 +21,8 @@ public struct MessageFilter: Sendable, Hashable {
     public var skipSeen = false
     /// Leave out messages with `\Flagged`.
     public var skipFlagged = false
+    /// Header rules: every `--header-match` must match, no `--header-exclude` may.
+    public var headerRules: [HeaderRule] = []
 
     public init(
         before: Date? = nil, since: Date? = nil, minimumSize: Int? = nil, maximumSize: Int? = nil,
@@ -38,13 +40,15 @@ public struct MessageFilter: Sendable, Hashable {
     /// Whether it leaves anything out.
     public var isActive: Bool {
         before != nil || since != nil || minimumSize != nil || maximumSize != nil || skipUnread || skipSeen || skipFlagged
+            || !headerRules.isEmpty
     }
 
     /// The filter as a hint for sources that can apply it before reading (IMAP SEARCH).
     public var hint: FilterHint {
         FilterHint(
             arrivedBefore: before, arrivedSince: since, minimumSize: minimumSize, maximumSize: maximumSize,
-            seenOnly: skipUnread, unseenOnly: skipSeen, unflaggedOnly: skipFlagged)
+            seenOnly: skipUnread, unseenOnly: skipSeen, unflaggedOnly: skipFlagged,
+            headerContains: headerRules.filter { !$0.excludes }.compactMap { rule in rule.literal.map { (rule.field, $0) } })
     }
 
     /// Whether `envelope` is copied.
@@ -58,6 +62,10 @@ public struct MessageFilter: Sendable, Hashable {
             guard let date = envelope.internalDate ?? envelope.dateHeader else { return false }
             if let before, date >= before { return false }
             if let since, date < since { return false }
+        }
+        if !headerRules.isEmpty {
+            let header = (try? envelope.data.prefix(HeaderScanner.scanLimit)) ?? []
+            for rule in headerRules where rule.matches(header) == rule.excludes { return false }
         }
         return true
     }

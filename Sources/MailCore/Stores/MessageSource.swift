@@ -88,11 +88,26 @@ public struct FilterHint: Sendable, Hashable {
     public var unseenOnly: Bool
     /// Only messages without `\Flagged`.
     public var unflaggedOnly: Bool
+    /// Only messages whose field (lower-case name) contains the text (any case): a server-side
+    /// narrowing of header rules, which the engine then checks exactly.
+    public var headerContains: [HeaderContains]
+
+    public struct HeaderContains: Sendable, Hashable {
+        public var field: String
+        public var text: String
+
+        public init(field: String, text: String) {
+            self.field = field
+            self.text = text
+        }
+    }
 
     public init(
         arrivedBefore: Date? = nil, arrivedSince: Date? = nil, minimumSize: Int? = nil, maximumSize: Int? = nil,
-        seenOnly: Bool = false, unseenOnly: Bool = false, unflaggedOnly: Bool = false
+        seenOnly: Bool = false, unseenOnly: Bool = false, unflaggedOnly: Bool = false,
+        headerContains: [(field: String, text: String)] = []
     ) {
+        self.headerContains = headerContains.map { HeaderContains(field: $0.field, text: $0.text) }
         self.arrivedBefore = arrivedBefore
         self.arrivedSince = arrivedSince
         self.minimumSize = minimumSize

@@ -29,6 +29,12 @@ struct FilterOptionGroup: ParsableArguments {
     @ArgumentParser.Flag(help: "Leave out flagged messages.")
     var skipFlagged = false
 
+    @Option(help: ArgumentHelp("Only messages whose header field matches: 'From:*@example.com' (* and ?, any case; repeatable, all must match).", valueName: "field:glob"))
+    var headerMatch: [String] = []
+
+    @Option(help: ArgumentHelp("Leave out messages whose header field matches: 'List-Id:*' (repeatable).", valueName: "field:glob"))
+    var headerExclude: [String] = []
+
     func validate() throws {
         if let since, ArchiveSchedule.date(since) == nil { throw ValidationError("--since \"\(since)\" is not a date (YYYY-MM-DD)") }
         if let before, ArchiveSchedule.date(before) == nil { throw ValidationError("--before \"\(before)\" is not a date (YYYY-MM-DD)") }
@@ -40,6 +46,9 @@ struct FilterOptionGroup: ParsableArguments {
             if let value, Self.size(value) == nil { throw ValidationError("\(name) \"\(value)\" is not a size (examples: 1000, 64K, 20M)") }
         }
         if unseenOnly && seenOnly { throw ValidationError("--unseen-only and --seen-only exclude each other") }
+        for rule in headerMatch + headerExclude where HeaderRule(rule, excludes: false) == nil {
+            throw ValidationError("\"\(rule)\" is not FIELD:GLOB (example: 'From:*@example.com')")
+        }
     }
 
     /// The filter, or `nil` when no option asks for one.
@@ -53,6 +62,7 @@ struct FilterOptionGroup: ParsableArguments {
         filter.skipSeen = unseenOnly
         filter.skipUnread = seenOnly
         filter.skipFlagged = skipFlagged
+        filter.headerRules = headerMatch.compactMap { HeaderRule($0, excludes: false) } + headerExclude.compactMap { HeaderRule($0, excludes: true) }
         return filter.isActive ? filter : nil
     }
 

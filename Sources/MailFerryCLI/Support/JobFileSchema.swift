@@ -70,6 +70,8 @@ enum JobFileSchema {
                 Key(name: "unseen_only", kind: .flag, option: "unseen-only"),
                 Key(name: "seen_only", kind: .flag, option: "seen-only"),
                 Key(name: "skip_flagged", kind: .flag, option: "skip-flagged"),
+                Key(name: "header_match", kind: .texts, option: "header-match"),
+                Key(name: "header_exclude", kind: .texts, option: "header-exclude"),
             ]
         ),
         (

@@ -201,6 +201,7 @@ final class IMAPFolderReader: MessageReader {
         if hint.seenOnly { arguments.append(.key("SEEN")) }
         if hint.unseenOnly { arguments.append(.key("UNSEEN")) }
         if hint.unflaggedOnly { arguments.append(.key("UNFLAGGED")) }
+        for rule in hint.headerContains { arguments += [.key("HEADER"), .string(rule.field), .string(rule.text)] }
         guard !arguments.isEmpty else { return nil }
         let result = try await connection.executeAllowingFailure(.uidSearch(arguments))
         guard result.tagged.status == .ok else { return nil }  // the engine filters anyway
