@@ -42,4 +42,18 @@ struct FolderMapTests {
         let plan = CopyPlanner(map: Self.map).plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: sink)
         #expect(plan.entries.map(\.destination.displayName) == ["INBOX", "INBOX"])
     }
+
+    @Test(
+        "a prefix goes before the top level, a suffix after the last; INBOX keeps its name",
+        arguments: [
+            ("INBOX", "INBOX"), ("Work", "Old Work (2019)"), ("Work/Projects", "Old Work/Projects (2019)"),
+            ("INBOX/Lists", "Old INBOX/Lists (2019)"),
+        ])
+    func prefixAndSuffix(source: String, expected: String) {
+        let map = FolderMap(prefix: "Old ", suffix: " (2019)")
+        let plan = CopyPlanner(map: map).plan(
+            sourceFolders: [FolderInfo(path: FolderPath(parsing: source, delimiter: "/")!)], sourceCapabilities: .init(),
+            sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination.displayName) == [expected])
+    }
 }

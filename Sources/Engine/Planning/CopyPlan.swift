@@ -87,7 +87,7 @@ public struct CopyPlanner: Sendable {
                 destination = folder.path
             }
             if sinkCapabilities.hierarchy != .single && map.destination(for: folder.path) == nil {
-                destination = map.flattened(destination)
+                destination = map.decorated(map.flattened(destination))
             }
             if destination.role == nil { destination.role = folder.path.role }
             return CopyPlan.Entry(source: folder, destination: destination)

@@ -55,12 +55,19 @@ public struct FolderMap: Sendable {
     /// Join every level into one folder name with this separator (`Archive/2019` → `Archive-2019`).
     public var flattenSeparator: String?
 
-    public init(rules: [Rule] = [], flattenSeparator: String? = nil) {
+    /// Text put before the top-level name of every folder but INBOX (`--folder-prefix 'Old '`).
+    public var prefix: String?
+    /// Text put after the last level's name of every folder but INBOX (`--folder-suffix ' (2019)'`).
+    public var suffix: String?
+
+    public init(rules: [Rule] = [], flattenSeparator: String? = nil, prefix: String? = nil, suffix: String? = nil) {
         self.rules = rules
         self.flattenSeparator = flattenSeparator
+        self.prefix = prefix
+        self.suffix = suffix
     }
 
-    public var isEmpty: Bool { rules.isEmpty && flattenSeparator == nil }
+    public var isEmpty: Bool { rules.isEmpty && flattenSeparator == nil && prefix == nil && suffix == nil }
 
     /// Where `folder` goes under an explicit rule; `nil` when no rule matches (the planner's
     /// usual mapping applies). A rule whose result is no folder name (empty levels) is skipped.
@@ -85,5 +92,16 @@ public struct FolderMap: Sendable {
     public func flattened(_ path: FolderPath) -> FolderPath {
         guard let separator = flattenSeparator, path.components.count > 1 else { return path }
         return FolderPath([path.components.joined(separator: separator)]) ?? path
+    }
+
+    /// `path` with the prefix and suffix added (INBOX keeps its name: it is the account's inbox).
+    public func decorated(_ path: FolderPath) -> FolderPath {
+        guard prefix != nil || suffix != nil, !path.isInbox, var components = Optional(path.components), !components.isEmpty
+        else { return path }
+        components[0] = (prefix ?? "") + components[0]
+        components[components.count - 1] += suffix ?? ""
+        guard var decorated = FolderPath(components) else { return path }
+        decorated.role = path.role
+        return decorated
     }
 }

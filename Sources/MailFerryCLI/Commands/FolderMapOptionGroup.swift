@@ -20,6 +20,12 @@ struct FolderMapOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Put every folder at the top level, joining its levels with SEP: Archive/2019 → Archive-2019.", valueName: "sep"))
     var flatten: String?
 
+    @Option(help: ArgumentHelp("Put TEXT before the top-level name of every folder but INBOX: 'Old ' → Old Work/Projects.", valueName: "text"))
+    var folderPrefix: String?
+
+    @Option(help: ArgumentHelp("Put TEXT after the name of every folder but INBOX: ' (2019)' → Work/Projects (2019).", valueName: "text"))
+    var folderSuffix: String?
+
     func validate() throws { _ = try folderMap() }
 
     /// The map, in the order given: `--map` rules first, then `--map-regex`.
@@ -44,12 +50,18 @@ struct FolderMapOptionGroup: ParsableArguments {
         if let flatten, flatten.isEmpty || flatten.contains("/") {
             throw ValidationError("--flatten needs a separator that is not / (for example - or _)")
         }
-        return FolderMap(rules: rules, flattenSeparator: flatten)
+        for (name, text) in [("--folder-prefix", folderPrefix), ("--folder-suffix", folderSuffix)] {
+            if let text, text.isEmpty || text.contains("/") || text.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+                throw ValidationError("\(name) needs text without / or control characters")
+            }
+        }
+        return FolderMap(rules: rules, flattenSeparator: flatten, prefix: folderPrefix, suffix: folderSuffix)
     }
 
     /// The options as text for the checkpoint's job identity (a different map is another job).
     var identityText: String? {
         let parts = maps.map { "map:\($0)" } + regexMaps.map { "regex:\($0)" } + (flatten.map { ["flatten:\($0)"] } ?? [])
+            + (folderPrefix.map { ["prefix:\($0)"] } ?? []) + (folderSuffix.map { ["suffix:\($0)"] } ?? [])
         return parts.isEmpty ? nil : parts.joined(separator: "\n")
     }
 

@@ -57,6 +57,8 @@ enum JobFileSchema {
                 Key(name: "map", kind: .pairs, option: "map"),
                 Key(name: "map_regex", kind: .pairs, option: "map-regex"),
                 Key(name: "flatten", kind: .text, option: "flatten"),
+                Key(name: "prefix", kind: .text, option: "folder-prefix"),
+                Key(name: "suffix", kind: .text, option: "folder-suffix"),
             ]
         ),
         (
