@@ -77,6 +77,8 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Folder names") var mapOptions: FolderMapOptionGroup
 
+    @OptionGroup(title: "Gmail sources") var gmailOptions: GmailOptionGroup
+
     @OptionGroup(title: "Message changes") var changeOptions: MessageChangeOptionGroup
 
     @OptionGroup(title: "Refused messages") var refusalOptions: RefusalOptionGroup
@@ -132,7 +134,15 @@ struct CopyCommand: AsyncParsableCommand {
             profileNotes += ProfileResolver.apply(
                 destinationProfile, asSource: false, to: &options.destination, userConnections: serverOptions.connections != nil)
         }
-        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        var sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        var labelPolicy: GmailLabelPolicy?
+        if let imap = sourceStore as? IMAPStore, GmailLabelSource.applies(to: imap), let policy = gmailOptions.policy {
+            sourceStore = GmailLabelSource(store: imap, policy: policy)
+            labelPolicy = policy
+            profileNotes.append(
+                "Gmail labels: \(policy.mode == .oneFolder ? "each message once, in the folder of its first label by priority, other labels as keywords" : "each message in the folder of every label")"
+                    + "; messages without a label go to \(policy.unlabelled.displayName) (--gmail-labels)")
+        }
         let removal = dryRun ? nil : pop3Options.removal()
         if removal != nil && !sourceStore.capabilities.removesCopiedMessages {
             await sourceStore.close()
@@ -151,7 +161,7 @@ struct CopyCommand: AsyncParsableCommand {
         let target = toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder
         var folderMap = try mapOptions.folderMap()
         var skipped: [FolderPattern] = []
-        if let sourceProfile {
+        if let sourceProfile, labelPolicy == nil {
             // Folders a provider shows twice (Gmail's All Mail, Important, Starred) are not copied,
             // unless asked for by --folder.
             let asked = Set(folders)
@@ -185,6 +195,9 @@ struct CopyCommand: AsyncParsableCommand {
         var checkpoint: SQLiteCheckpointStore?
         var identity = CheckpointOptionGroup.identity(source: sourceEndpoint, destination: destinationEndpoint, toFolder: target)
         if let map = mapOptions.identityText { identity.mapping["folder-map"] = map }
+        if let labelPolicy {
+            identity.mapping["gmail-labels"] = ([labelPolicy.mode.rawValue, labelPolicy.unlabelled.displayName] + labelPolicy.priority).joined(separator: "\n")
+        }
         if !dryRun {
             do {
                 checkpoint = try checkpointOptions.open(identity: identity)

@@ -58,6 +58,9 @@ enum JobFileSchema {
                 Key(name: "map_regex", kind: .pairs, option: "map-regex"),
                 Key(name: "flatten", kind: .text, option: "flatten"),
                 Key(name: "prefix", kind: .text, option: "folder-prefix"),
+                Key(name: "gmail_labels", kind: .text, option: "gmail-labels"),
+                Key(name: "label_priority", kind: .text, option: "label-priority"),
+                Key(name: "unlabelled_folder", kind: .text, option: "unlabelled-folder"),
                 Key(name: "suffix", kind: .text, option: "folder-suffix"),
             ]
         ),

@@ -42,13 +42,9 @@ public enum StoreEndpoint: Sendable, Hashable, CustomStringConvertible {
             self = .imap(try IMAPEndpoint(parsing: text))
         case "pop3", "pop3s":
             self = .pop3(try POP3Endpoint(parsing: text))
-        case "gmail":
-            throw MailError(
-                .unsupported, scope: .store, retry: .never,
-                "\(scheme): endpoints are not available in this version of MailFerry (supported: maildir:, mbox:, archive:, imap://, imaps://, pop3://, pop3s://)")
         default:
             throw Self.usage(
-                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, archive:FILE, imaps://user@host, imap://user@host, pop3s://user@host, pop3://user@host)")
+                "unknown store type \"\(scheme):\" in \"\(text)\" (supported: maildir:PATH, mbox:PATH, archive:FILE, imaps://user@host, imap://user@host, pop3s://user@host, pop3://user@host, and PROFILE://user for a provider profile)")
         }
     }
 

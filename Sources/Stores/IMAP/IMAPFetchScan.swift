@@ -17,6 +17,9 @@ struct IMAPFetchScan {
         var body: [UInt8]
         /// The fingerprint of the whole body section (meaningful for `BODY.PEEK[]`).
         var fingerprint: Fingerprint?
+        /// Gmail's labels (`X-GM-LABELS`) and message id (`X-GM-MSGID`), when asked for.
+        var gmailLabels: [[UInt8]]?
+        var gmailMessageID: UInt64?
     }
 
     /// Largest number of UIDs a scan asks for per command; larger sets are split.
@@ -58,6 +61,8 @@ struct IMAPFetchScan {
                     case .internalDate(let text): message.internalDate = MessageDate.parseIMAP(text)
                     case .flags(let names): message.flags = FlagSet(names.compactMap(Flag.init(imap:)))
                     case .inlineBody(_, let bytes): message.body = Array(bytes.prefix(keptBodyBytes))
+                    case .gmailLabels(let labels): message.gmailLabels = labels
+                    case .gmailMessageID(let id): message.gmailMessageID = id
                     default: break
                     }
                 }
