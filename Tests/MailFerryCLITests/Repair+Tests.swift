@@ -177,3 +177,66 @@ extension RepairCLITests {
         #expect(kept.contains("<1@t>"))
     }
 }
+
+extension RepairCLITests {
+    /// A Maildir INBOX whose messages arrived on the given dates (file times).
+    func datedMaildir(_ directory: TemporaryDirectory, _ dates: [String]) throws -> String {
+        let root = try maildir(directory, dates.enumerated().map { index, date in
+            Array("From: sender\(index)@example.com\nSubject: from \(date)\nMessage-ID: <d\(index)@t>\n\nbody \(index)\n".utf8)
+        })
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(root)/cur").sorted()
+        for (name, date) in zip(names, dates) {
+            try FileManager.default.setAttributes(
+                [.modificationDate: ISO8601DateFormatter().date(from: date + "T12:00:00Z")!], ofItemAtPath: "\(root)/cur/\(name)")
+        }
+        return root
+    }
+
+    @Test("a filtered rerun with a later cutoff takes what the server-side search left out the first time")
+    func laterCutoffAfterPushDown() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("cutoff-rerun")
+        defer { directory.remove() }
+        let source = try datedMaildir(directory, ["2020-01-01", "2021-01-01", "2022-01-01"])
+        let up = try await BuiltProducts.run(
+            ["copy", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet"], environment: environment)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        func run(before: String) async throws -> Int {
+            let result = try await BuiltProducts.run(
+                [
+                    "copy", url("repair"), "maildir:\(directory.file("out"))", "--ca-file", server.caFile, "--quiet", "--json",
+                    "--before", before, "--checkpoint", directory.file("job.sqlite"),
+                ], environment: environment)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            return (try json(result.stdout)["totals"] as? [String: Any])?["copied"] as? Int ?? -1
+        }
+        #expect(try await run(before: "2020-06-01") == 1)
+        #expect(try await run(before: "2021-06-01") == 1)  // the 2021 message, left out by the first SEARCH
+        #expect(try await run(before: "2021-06-01") == 0)
+        #expect(try await run(before: "2023-01-01") == 1)
+    }
+
+    @Test("from POP3, size and header filters are applied before RETR: TOP reads the headers, only the kept message is fetched")
+    func pop3Prefilter() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("pop3-prefilter")
+        defer { directory.remove() }
+        let source = try datedMaildir(directory, ["2020-01-01", "2021-01-01", "2022-01-01"])
+        let up = try await BuiltProducts.run(
+            ["copy", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet"], environment: environment)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        let run = try await BuiltProducts.run(
+            [
+                "copy", "pop3s://repair@\(server.host):\(server.pop3sPort)", "maildir:\(directory.file("out"))",
+                "--ca-file", server.caFile, "--no-checkpoint", "--json", "--header-match", "From:sender1@*",
+                "--trace", directory.file("trace.txt"),
+            ], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let trace = String(decoding: try directory.read("trace.txt"), as: UTF8.self)
+        #expect(trace.contains("TOP 1 0") && trace.contains("TOP 3 0"), "\(trace.prefix(2000))")
+        let retrs = trace.split(separator: "\n").filter { $0.contains("C: RETR ") }
+        #expect(retrs.count == 1, "\(retrs)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.file("out/cur"))
+        #expect(files.count == 1)
+    }
+}

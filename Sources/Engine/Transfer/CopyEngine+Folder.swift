@@ -86,9 +86,12 @@ extension CopyEngine {
             }
             if outcome.stoppedBy == nil {
                 do {
-                    // Messages the filter left out must be read again next time (a later cutoff).
+                    // Messages the filter left out must be read again next time (a later cutoff) —
+                    // including those a source left out itself (IMAP SEARCH, POP3 TOP), which
+                    // the engine never saw: with a filter the folder is never recorded complete.
                     try await resume.finish(
-                        complete: complete && outcome.report.error == nil && outcome.report.filtered == 0,
+                        complete: complete && outcome.report.error == nil && outcome.report.filtered == 0
+                            && !(options.filter?.isActive ?? false),
                         flagsSynchronised: flagToken)
                     options.resume.faultPoint?(.afterFolder)
                 } catch {

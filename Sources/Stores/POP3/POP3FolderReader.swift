@@ -59,6 +59,7 @@ final class POP3FolderReader: MessageReader {
         self.session = session
         let listing = session.listing!
         pending = listing.entries.filter { selection.includes($0.key) && !handedOut.contains($0.key) }
+        if let hint = selection.hint { pending = try await prefilter(pending, hint: hint, connection: session.connection) }
         pendingHead = 0
         sent = 0
         if bytesExpected == nil { bytesExpected = pending.reduce(0) { $0 + $1.size } }
@@ -106,6 +107,48 @@ final class POP3FolderReader: MessageReader {
         let headers = HeaderScanner.scan(try data.prefix(HeaderScanner.scanLimit))
         envelope.internalDate = headers.arrivalDate
         return .message(envelope)
+    }
+
+    /// Leaves out, before any RETR, what the run's filter cannot keep: by the listing's sizes,
+    /// and — when the filter looks at dates or header fields — by each message's headers
+    /// (`TOP n 0`, pipelined). The dates are the ones the envelope will carry (`Received:`, else
+    /// `Date:`), so this decides exactly; header text is a case-insensitive substring test the
+    /// engine's exact rule implies. Messages left out here are counted as filtered by the engine
+    /// only when read, so the report's `filtered` count leaves them out.
+    private func prefilter(
+        _ entries: [POP3Listing.Entry], hint: FilterHint, connection: POP3Connection
+    ) async throws -> [POP3Listing.Entry] {
+        var kept = entries.filter { entry in
+            if let minimum = hint.minimumSize, entry.size < minimum { return false }
+            if let maximum = hint.maximumSize, entry.size > maximum { return false }
+            return true
+        }
+        guard hint.arrivedBefore != nil || hint.arrivedSince != nil || !hint.headerContains.isEmpty, !kept.isEmpty else {
+            return kept
+        }
+        let headers = try await POP3Listing.headers(of: kept.map(\.number), connection: connection)
+        kept = kept.filter { entry in
+            guard let header = headers[entry.number] else { return true }  // TOP refused: let RETR and the engine decide
+            if hint.arrivedBefore != nil || hint.arrivedSince != nil {
+                guard let date = HeaderScanner.scan(header).arrivalDate else { return false }
+                if let before = hint.arrivedBefore, date >= before { return false }
+                if let since = hint.arrivedSince, date < since { return false }
+            }
+            for rule in hint.headerContains where !Self.header(header, field: rule.field, contains: rule.text) { return false }
+            return true
+        }
+        return kept
+    }
+
+    /// Whether some `field` of `header` contains `text`, ignoring case.
+    static func header(_ header: [UInt8], field: String, contains text: String) -> Bool {
+        header.withUnsafeBytes { bytes in
+            let (fields, _) = HeaderFields.split(bytes)
+            return fields.contains {
+                HeaderFields.field($0, in: bytes, isNamed: field)
+                    && HeaderFields.value($0, in: bytes).lowercased().contains(text.lowercased())
+            }
+        }
     }
 
     private func advance(_ entry: POP3Listing.Entry) {
