@@ -82,7 +82,9 @@ extension FakeIMAPSession {
             ? "[COPYUID \(validity) \(fakeUIDSetText(pairs.map(\.0))) \(fakeUIDSetText(pairs.map(\.1)))] " : ""
         if move {
             if !code.isEmpty { send("* OK \(code)Moved.\r\n") }
-            let removed = Set(try model.remove(from: selected, uids: uids))
+            // Gmail: moving out of All Mail only labels the message (it stays in All Mail).
+            let keep = (try? model.withMailbox(selected) { $0.view == .allMail }) ?? false
+            let removed = keep ? [] : Set(try model.remove(from: selected, uids: uids))
             announceExpunges(removed, from: before)
             ok(command, "Move completed.")
         } else {
