@@ -183,6 +183,24 @@ struct FakeGmailTests {
         #expect(server.messages(in: "[Gmail]/All Mail").last?.bytes == Self.message(6))
     }
 
+    @Test("a BYE in the middle of reading (Gmail's session expiry) costs a reconnect, not a message")
+    func byeWhileReading() async throws {
+        let server = try Self.gmailServer()
+        defer { server.stop() }
+        server.setIntercept { request in
+            // The first connection's first body fetch ends its session.
+            request.command == "UID FETCH" && request.line.contains("BODY.PEEK[]") && request.connection == 1
+                ? .bye("Session expired, please login again.") : nil
+        }
+        let source = try await StoreFactory.openSource(try Self.endpoint(server), options: Self.options(connections: 1))
+        let allMail = try #require(try await source.listFolders().first { $0.path.role == .all })
+        let envelopes = try await Self.read(source, allMail)
+        await source.close()
+        #expect(server.log.contains { $0.connection == 1 && $0.line.contains("BODY.PEEK[]") }, "the BYE happened")
+        #expect(server.log.contains { $0.connection > 1 && $0.line.contains("BODY.PEEK[]") }, "the reader reconnected")
+        #expect(envelopes.map(\.fingerprint) == [1, 2, 3].map { Fingerprint.of(Self.message($0)) })
+    }
+
     @Test("a connection over Gmail's limit is refused at LOGIN with Gmail's alert")
     func tooManyConnections() async throws {
         let server = try Self.gmailServer { $0.maximumConnections = 1 }
