@@ -63,6 +63,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Message changes (as given to copy)") var changeOptions: MessageChangeOptionGroup
 
+    @OptionGroup(title: "Gmail sources (as given to copy)") var gmailOptions: GmailOptionGroup
+
     @OptionGroup var storeOptions: StoreOptionGroup
 
     @OptionGroup(title: "Servers") var serverOptions: ServerOptionGroup
@@ -81,7 +83,10 @@ struct VerifyCommand: AsyncParsableCommand {
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
-        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        var sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        if let imap = sourceStore as? IMAPStore, GmailLabelSource.applies(to: imap), let policy = gmailOptions.policy {
+            sourceStore = GmailLabelSource(store: imap, policy: policy)  // the folders copy made of the labels
+        }
         let destinationStore: any MessageSource
         do {
             destinationStore = try await StoreFactory.openDestinationForReading(destinationEndpoint, options: options)
