@@ -4,7 +4,8 @@
 # imapc) as the ceiling. Prints wall time, messages/s, MB/s, CPU, peak RSS and whether the
 # destination matches the source (folders, counts, flags and keywords, sizes, INTERNALDATE).
 # MailFerry runs twice: `mailferry` keeps its checkpoint (the default), `mailferry-nocp` runs
-# with --no-checkpoint, so the checkpoint's cost is the difference.
+# with --no-checkpoint, so the checkpoint's cost is the difference; `mailferry-norepair` keeps the
+# checkpoint and sends bytes as they are (--no-repair), so repair's cost is the difference.
 #
 #   bench/imap-to-imap.sh [--size tiny|small|large] [--runs N] [--wan]
 #   bench/imap-to-imap.sh --reruns [--size large]
@@ -34,9 +35,10 @@ cat > "$tools" <<CONF
 # Written by $repo/bench/imap-to-imap.sh
 tool mailferry imap 'MAILFERRY_SOURCE_PASSWORD=\$PASS MAILFERRY_DEST_PASSWORD=\$PASS "$bin" copy imap://\$SRC_USER@\$HOST:\$IMAP_PORT imap://\$DST_USER@\$HOST:\$IMAP_PORT --ca-file "\$CACERT" --checkpoint "\$STATE/checkpoint.sqlite" --quiet'
 tool mailferry-nocp imap 'MAILFERRY_SOURCE_PASSWORD=\$PASS MAILFERRY_DEST_PASSWORD=\$PASS "$bin" copy imap://\$SRC_USER@\$HOST:\$IMAP_PORT imap://\$DST_USER@\$HOST:\$IMAP_PORT --ca-file "\$CACERT" --no-checkpoint --quiet'
+tool mailferry-norepair imap 'MAILFERRY_SOURCE_PASSWORD=\$PASS MAILFERRY_DEST_PASSWORD=\$PASS "$bin" copy imap://\$SRC_USER@\$HOST:\$IMAP_PORT imap://\$DST_USER@\$HOST:\$IMAP_PORT --ca-file "\$CACERT" --checkpoint "\$STATE/checkpoint.sqlite" --no-repair --quiet'
 CONF
 export BENCH_TOOLS_LOCAL="$tools"
-only=mailferry,mailferry-nocp,mbsync,mbsync-tls,doveadm-imapc
+only=mailferry,mailferry-nocp,mailferry-norepair,mbsync,mbsync-tls,doveadm-imapc
 if [ "$reruns" = 1 ]; then
     run_harness "$BENCH_CACHE/imap-reruns.log" "$harness/run.sh" --size "$size" --runs 1 --phases full,noop,incr --only mailferry,mbsync
 elif [ "$wan" = 1 ]; then

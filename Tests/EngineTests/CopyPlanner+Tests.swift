@@ -66,3 +66,20 @@ struct CopyPlannerTests {
         #expect(plan.entries.first?.destination.role == .sent)
     }
 }
+
+@Suite("Special folders by name (provider profiles)")
+struct ProfileRoleTests {
+    @Test("folders a profile names get their role when the server announces none; an announced role wins")
+    func rolesByName() {
+        var planner = CopyPlanner()
+        planner.sourceRoles = ["Sent Items": .sent, "Deleted Items": .trash]
+        planner.sinkRoles = ["Gesendet": .sent, "papierkorb": .trash]
+        var announcedTrash = FolderPath(["Trash"])!
+        announcedTrash.role = .trash
+        let source = [FolderPath(["Sent Items"])!, FolderPath(["Deleted Items"])!].map { FolderInfo(path: $0) }
+        let sink = [FolderInfo(path: FolderPath(["Gesendet"])!), FolderInfo(path: FolderPath(["Papierkorb"])!), FolderInfo(path: announcedTrash)]
+        let plan = planner.plan(sourceFolders: source, sourceCapabilities: .init(), sinkFolders: sink, sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination.displayName) == ["Gesendet", "Trash"])
+        #expect(plan.entries.map(\.destination.role) == [.sent, .trash])
+    }
+}

@@ -25,6 +25,10 @@ public struct CopyPlanner: Sendable {
     public var onlyFolder: FolderPath?
     /// Explicit renames and flattening, applied before the rules below.
     public var map: FolderMap
+    /// Roles of folders by name (`/` between levels, any case), for servers without SPECIAL-USE:
+    /// a provider profile's special folders. A role the server announces wins.
+    public var sourceRoles: [String: SpecialUse] = [:]
+    public var sinkRoles: [String: SpecialUse] = [:]
 
     public init(
         include: [FolderPattern] = [], exclude: [FolderPattern] = [], toFolder: FolderPath? = nil,
@@ -49,6 +53,8 @@ public struct CopyPlanner: Sendable {
         sourceFolders: [FolderInfo], sourceCapabilities: StoreCapabilities, sinkFolders: [FolderInfo] = [],
         sinkCapabilities: StoreCapabilities
     ) -> CopyPlan {
+        let sourceFolders = Self.assigning(sourceRoles, to: sourceFolders)
+        let sinkFolders = Self.assigning(sinkRoles, to: sinkFolders)
         let selected = sourceFolders.filter { folder in
             folder.isSelectable && (include.isEmpty || include.contains { $0.matches(folder.path) })
                 && !exclude.contains { $0.matches(folder.path) } && (onlyFolder == nil || folder.path == onlyFolder)
@@ -103,5 +109,20 @@ public struct CopyPlanner: Sendable {
             }
         }
         return CopyPlan(entries: entries, notes: notes)
+    }
+
+    /// `folders` with `roles` given to those the store gave none.
+    static func assigning(_ roles: [String: SpecialUse], to folders: [FolderInfo]) -> [FolderInfo] {
+        guard !roles.isEmpty else { return folders }
+        let byName = Dictionary(roles.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        let taken = Set(folders.compactMap(\.path.role))
+        return folders.map { folder in
+            guard folder.path.role == nil, let role = byName[folder.path.components.joined(separator: "/").lowercased()],
+                !taken.contains(role)
+            else { return folder }
+            var named = folder
+            named.path.role = role
+            return named
+        }
     }
 }

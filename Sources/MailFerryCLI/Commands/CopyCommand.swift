@@ -187,6 +187,9 @@ struct CopyCommand: AsyncParsableCommand {
         copyOptions.planner = CopyPlanner(
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init) + skipped, toFolder: target,
             onlyFolder: sourceEndpoint.folder, map: folderMap)
+        // Special folders by name, for servers that do not announce SPECIAL-USE.
+        copyOptions.planner.sourceRoles = ProfileResolver.roles(sourceProfile)
+        copyOptions.planner.sinkRoles = ProfileResolver.roles(destinationProfile)
         copyOptions.resume = checkpointOptions.resumeOptions
         copyOptions.removal = removal
         copyOptions.filter = filterOptions.filter(now: Date())

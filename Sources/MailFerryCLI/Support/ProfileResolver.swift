@@ -101,4 +101,25 @@ enum ProfileResolver {
         }
         return notes
     }
+
+    /// The profile's special folders as roles by folder name, for the planner.
+    static func roles(_ profile: ProviderProfile?) -> [String: SpecialUse] {
+        guard let profile else { return [:] }
+        var roles: [String: SpecialUse] = [:]
+        for (role, name) in profile.folders.special {
+            let use: SpecialUse
+            switch role {
+            case .sent: use = .sent
+            case .drafts: use = .drafts
+            case .trash: use = .trash
+            case .junk: use = .junk
+            case .archive: use = .archive
+            case .all: use = .all
+            case .flagged: use = .flagged
+            case .important: use = .important
+            }
+            roles[name] = use
+        }
+        return roles
+    }
 }
