@@ -82,5 +82,15 @@ struct ProfilesIMAPCLITests {
         let notes = report["notes"] as? [String] ?? []
         #expect(notes.contains { $0.contains("profile testmail") && $0.contains("pauses after") })
         #expect(notes.contains { $0.contains("go to NAME (migrated): Files") })
+        // The same profile for a plain IMAP URL with --profile (a job file's top-level `profile`).
+        let plain = try await BuiltProducts.run(
+            [
+                "copy", "maildir:\(root)", "imaps://profdst@\(server.host):\(server.imapsPort)", "--profile", "testmail",
+                "--ca-file", server.caFile, "--no-checkpoint", "--json", "--to-folder", "Again",
+            ],
+            environment: ["XDG_CONFIG_HOME": directory.file("config"), "MAILFERRY_DEST_PASSWORD": server.password])
+        #expect(plain.status == 0, "\(plain.stdout)\(plain.stderr)")
+        let plainNotes = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])["notes"] as? [String] ?? []
+        #expect(plainNotes.contains { $0.contains("profile testmail") && $0.contains("pauses after") }, "\(plainNotes)")
     }
 }

@@ -122,9 +122,11 @@ struct CopyCommand: AsyncParsableCommand {
         serverOptions.observeThrottling(&options, notices: notices)
         let catalog = try ProfileResolver.catalog()
         let sourceProfile = try ProfileResolver.profile(
-            for: sourceEndpoint, named: serverOptions.sourceProfile, fromScheme: sourceScheme, catalog: catalog)
+            for: sourceEndpoint, named: serverOptions.sourceProfile, fromScheme: sourceScheme, catalog: catalog,
+            fallback: serverOptions.profile)
         let destinationProfile = try ProfileResolver.profile(
-            for: destinationEndpoint, named: serverOptions.destProfile, fromScheme: destinationScheme, catalog: catalog)
+            for: destinationEndpoint, named: serverOptions.destProfile, fromScheme: destinationScheme, catalog: catalog,
+            fallback: serverOptions.profile)
         var profileNotes: [String] = []
         if let sourceProfile {
             profileNotes += ProfileResolver.apply(

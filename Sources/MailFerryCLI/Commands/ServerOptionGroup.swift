@@ -62,6 +62,9 @@ struct ServerOptionGroup: ParsableArguments {
     @Option(help: "Connections per server, i.e. folders copied at once (default 4, or fewer when the provider's profile says so).")
     var connections: Int?
 
+    @Option(help: ArgumentHelp("Provider profile for every IMAP side that has no other (PROFILE:// URL, --source/--dest-profile).", valueName: "name"))
+    var profile: String?
+
     @Option(help: ArgumentHelp("Provider profile for the source (default: from a PROFILE:// URL or the server's name).", valueName: "name"))
     var sourceProfile: String?
 

@@ -10,53 +10,42 @@ struct JobFile {
     /// holds a password, which the run reads as MAILFERRY_SOURCE/DEST_PASSWORD.
     var environment: [String: String]
 
-    struct Failure: Error, CustomStringConvertible {
-        var file: String
-        var position: SourcePosition
-        var message: String
-        var description: String { "\(file):\(position.line):\(position.column): \(message)" }
-    }
+    /// A mistake in the file, at its line and column (the TOML reader's own error type).
+    typealias Failure = TOMLError
 
     static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> JobFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(file: path, position: SourcePosition(line: 1, column: 1), message: "cannot read the job file")
+            throw Failure(file: path, line: 1, column: 1, message: "cannot read the job file")
         }
-        let table: TOMLTable
-        do {
-            table = try TOMLParser().parse(bytes: Array(data), file: path)
-        } catch {
-            throw Failure(file: error.file, position: error.position, message: error.message)
-        }
+        let table = try TOMLParser().parse(bytes: Array(data), file: path)
         return try JobFile(table: table, file: path, environment: environment)
     }
 
     init(table: TOMLTable, file: String, environment: [String: String]) throws {
         let known = JobFileSchema.sections.map(\.name) + JobFileSchema.topLevel
         for entry in table.entries where !known.contains(entry.key) {
-            throw Failure(
-                file: file, position: entry.keyPosition,
-                message: "unknown key `\(entry.key)` at the top level; sections are \(JobFileSchema.sections.map { "[\($0.name)]" }.joined(separator: ", "))")
+            throw Failure(file: file, at: entry.keyPosition, "unknown key `\(entry.key)` at the top level; sections are \(JobFileSchema.sections.map { "[\($0.name)]" }.joined(separator: ", "))")
         }
-        if let description = table.entry("description"), description.value.string == nil {
-            throw Failure(file: file, position: description.value.position, message: "`description` must be a string")
+        for key in JobFileSchema.topLevel {
+            if let entry = table.entry(key), entry.value.string == nil {
+                throw Failure(file: file, at: entry.value.position, "`\(key)` must be a string")
+            }
         }
         var endpoints: [String: String] = [:]
-        var options: [String] = []
+        var options: [String] = table["profile"]?.string.map { ["--profile", $0] } ?? []
         var variables: [String: String] = [:]
         for (name, keys) in JobFileSchema.sections {
             guard let entry = table.entry(name) else { continue }
             guard let section = entry.value.table else {
-                throw Failure(file: file, position: entry.value.position, message: "`\(name)` must be a table: write [\(name)]")
+                throw Failure(file: file, at: entry.value.position, "`\(name)` must be a table: write [\(name)]")
             }
             for item in section.entries {
                 guard let key = keys.first(where: { $0.name == item.key }) else {
-                    throw Failure(
-                        file: file, position: item.keyPosition,
-                        message: "unknown key `\(item.key)` in [\(name)]; known keys: \(keys.map(\.name).joined(separator: ", "))")
+                    throw Failure(file: file, at: item.keyPosition, "unknown key `\(item.key)` in [\(name)]; known keys: \(keys.map(\.name).joined(separator: ", "))")
                 }
                 let value = item.value
                 func fail(_ expected: String) -> Failure {
-                    Failure(file: file, position: value.position, message: "`\(item.key)` in [\(name)] must be \(expected), found \(value.typeNameWithArticle)")
+                    Failure(file: file, at: value.position, "`\(item.key)` in [\(name)] must be \(expected), found \(value.typeNameWithArticle)")
                 }
                 switch key.kind {
                 case .endpoint:
@@ -87,7 +76,7 @@ struct JobFile {
                     guard let array = value.array else { throw fail("an array of strings") }
                     for element in array {
                         guard let text = element.string else {
-                            throw Failure(file: file, position: element.position, message: "`\(item.key)` in [\(name)] must hold strings")
+                            throw Failure(file: file, at: element.position, "`\(item.key)` in [\(name)] must hold strings")
                         }
                         options += ["--\(key.option)", text]
                     }
@@ -95,14 +84,14 @@ struct JobFile {
                     guard let pairs = value.table else { throw fail("a table such as { \"OLD\" = \"NEW\" }") }
                     for pair in pairs.entries {
                         guard let target = pair.value.string else {
-                            throw Failure(file: file, position: pair.value.position, message: "`\(pair.key)` in \(name).\(item.key) must map to a string")
+                            throw Failure(file: file, at: pair.value.position, "`\(pair.key)` in \(name).\(item.key) must map to a string")
                         }
                         options += ["--\(key.option)", "\(pair.key)=\(target)"]
                     }
                 case .passwordVariable:
                     guard let variable = value.string else { throw fail("the name of an environment variable") }
                     guard let secret = environment[variable] else {
-                        throw Failure(file: file, position: value.position, message: "the environment variable \(variable) (password_env) is not set")
+                        throw Failure(file: file, at: value.position, "the environment variable \(variable) (password_env) is not set")
                     }
                     variables[name == "source" ? "MAILFERRY_SOURCE_PASSWORD" : "MAILFERRY_DEST_PASSWORD"] = secret
                 }
@@ -110,7 +99,7 @@ struct JobFile {
         }
         for side in ["source", "destination"] where endpoints[side] == nil {
             let position = table.entry(side)?.value.position ?? SourcePosition(line: 1, column: 1)
-            throw Failure(file: file, position: position, message: "missing [\(side)] url = \"…\" (for example maildir:~/Mail or imaps://me@example.com)")
+            throw Failure(file: file, at: position, "missing [\(side)] url = \"…\" (for example maildir:~/Mail or imaps://me@example.com)")
         }
         arguments = [endpoints["source"]!, endpoints["destination"]!] + options
         self.environment = variables

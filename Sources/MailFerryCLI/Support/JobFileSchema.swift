@@ -137,6 +137,7 @@ enum JobFileSchema {
         ),
     ]
 
-    /// Keys allowed at the top level besides the sections.
-    static let topLevel = ["description"]
+    /// Keys allowed at the top level besides the sections, and the option each stands for
+    /// (`description` is for people only).
+    static let topLevel = ["description", "profile"]
 }

@@ -65,10 +65,15 @@ enum ProfileResolver {
         return ("\(prefix)://\(encodedUser)@\(host)\(path)", profile)
     }
 
-    /// The profile for an endpoint: named explicitly, from its scheme, or found by server name.
+    /// The profile for an endpoint: named for its side, from its scheme, named for every IMAP
+    /// side (`--profile`), or found by the server's name — in that order.
     static func profile(
-        for endpoint: StoreEndpoint, named name: String?, fromScheme: ProviderProfile?, catalog: ProfileCatalog
+        for endpoint: StoreEndpoint, named name: String?, fromScheme: ProviderProfile?, catalog: ProfileCatalog,
+        fallback: String? = nil
     ) throws -> ProviderProfile? {
+        if name == nil, fromScheme == nil, let fallback, case .imap = endpoint {
+            return try profile(for: endpoint, named: fallback, fromScheme: nil, catalog: catalog)
+        }
         if let name {
             guard let profile = catalog.profile(named: name) else {
                 Terminal.standardError("mailferry: no profile called \"\(name)\" (`mailferry profiles list` shows them)")
