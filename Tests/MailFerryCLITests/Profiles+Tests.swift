@@ -57,6 +57,10 @@ struct ProfilesIMAPCLITests {
             port = \(server.imapsPort)
             security = "tls"
             max_connections = 2
+            [pop3]
+            host = "\(server.host)"
+            port = \(server.pop3sPort)
+            security = "tls"
             [folders]
             reserved = ["Files"]
             [limits]
@@ -92,5 +96,13 @@ struct ProfilesIMAPCLITests {
         #expect(plain.status == 0, "\(plain.stdout)\(plain.stderr)")
         let plainNotes = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])["notes"] as? [String] ?? []
         #expect(plainNotes.contains { $0.contains("profile testmail") && $0.contains("pauses after") }, "\(plainNotes)")
+        // NAME+pop3:// reads the same account through the profile's POP3 server (INBOX only).
+        let pop3 = try await BuiltProducts.run(
+            ["copy", "testmail+pop3://profdst", "maildir:\(directory.file("fromPOP3"))", "--ca-file", server.caFile, "--no-checkpoint", "--json"],
+            environment: ["XDG_CONFIG_HOME": directory.file("config"), "MAILFERRY_SOURCE_PASSWORD": server.password])
+        #expect(pop3.status == 0, "\(pop3.stdout)\(pop3.stderr)")
+        let popReport = try #require(try JSONSerialization.jsonObject(with: Data(pop3.stdout.utf8)) as? [String: Any])
+        #expect((popReport["source"] as? String)?.hasPrefix("pop3s://profdst@\(server.host):\(server.pop3sPort)") == true, "\(popReport["source"] ?? "")")
+        #expect((popReport["totals"] as? [String: Any])?["copied"] as? Int == 1)
     }
 }

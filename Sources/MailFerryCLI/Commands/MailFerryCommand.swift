@@ -14,7 +14,7 @@ public struct MailFerryCommand: AsyncParsableCommand {
               pop3s://user@host         a POP3 account over TLS (pop3:// uses STLS; source only)
               archive:FILE              a .tar.zst/.tar.gz/.tar.xz/.tar.bz2/.tar/.zip archive
               PROFILE://user[/folder]   a provider's IMAP account: gmail://me@gmail.com, office365://…
-                                        (`mailferry profiles list`)
+                                        (`mailferry profiles list`); PROFILE+pop3://user its POP3 server
 
             Exit codes: 0 all copied (verify: everything matches), 1 some messages failed or \
             differ (listed), 2 usage or configuration error, 3 a store could not be opened (or \

@@ -23,26 +23,30 @@ enum ProfileResolver {
         }
     }
 
-    /// `text` with a profile scheme made a plain IMAP URL, and the profile; other text unchanged.
+    /// `text` with a profile scheme made a plain IMAP URL (a POP3 one for `NAME+pop3://`), and the
+    /// profile; other text unchanged.
     /// With a fixed server, everything before the first `/` is the user name
     /// (`gmail://me@gmail.com/Work`); a generic profile takes `user@host[:port]` from the URL.
     static func expand(_ text: String, catalog: ProfileCatalog) throws -> (url: String, profile: ProviderProfile?) {
         guard let schemeEnd = text.range(of: "://") else { return (text, nil) }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        var scheme = text[..<schemeEnd.lowerBound].lowercased()
         guard !builtInSchemes.contains(scheme) else { return (text, nil) }
+        // NAME+pop3:// asks for the provider's POP3 server instead of its IMAP one.
+        let pop3 = scheme.hasSuffix("+pop3")
+        if pop3 { scheme.removeLast(5) }
         guard let profile = catalog.profile(named: scheme) else {
             let names = catalog.profiles.map(\.name).joined(separator: ", ")
             Terminal.standardError("mailferry: \"\(scheme)://\" is neither imap(s)://, pop3(s):// nor a profile (profiles: \(names))")
             throw ExitStatus.usage.exitCode
         }
-        guard let server = profile.imap else {
-            Terminal.standardError("mailferry: the \(profile.name) profile has no IMAP server")
+        guard let server = pop3 ? profile.pop3 : profile.imap else {
+            Terminal.standardError("mailferry: the \(profile.name) profile has no \(pop3 ? "POP3" : "IMAP") server")
             throw ExitStatus.usage.exitCode
         }
         let rest = text[schemeEnd.upperBound...]
         let authority = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(authority.count)
-        let prefix = server.security == .tls ? "imaps" : "imap"
+        let prefix = (pop3 ? "pop3" : "imap") + (server.security == .tls ? "s" : "")
         let user: Substring
         let host: String
         if server.takesHostFromURL {
