@@ -34,6 +34,12 @@ struct CrashSafetyTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
+            // The delay counts from the moment the Maildir exists, so a slow start on a loaded
+            // machine does not make every kill land before the first delivery (bounded: 20 s).
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: "\(target)/cur") && process.isRunning && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             kill(process.processIdentifier, SIGKILL)
             await BuiltProducts.waitForExit(process)
