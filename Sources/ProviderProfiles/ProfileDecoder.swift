@@ -20,12 +20,7 @@ public struct ProfileDecoder: Sendable {
 
     /// Decodes profile bytes (UTF-8); `file` names it in errors.
     public func decode(bytes: [UInt8], file: String) throws(ProfileError) -> ProviderProfile {
-        let table: TOMLTable
-        do {
-            table = try TOMLParser(limits: limits).parse(bytes: bytes, file: file)
-        } catch {
-            throw ProfileError(error)
-        }
+        let table = try TOMLParser(limits: limits).parse(bytes: bytes, file: file)
         return try decode(table, file: file)
     }
 

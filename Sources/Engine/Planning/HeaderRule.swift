@@ -23,13 +23,7 @@ public struct HeaderRule: Sendable, Hashable {
 
     /// Whether some occurrence of the field matches.
     public func matches(_ header: [UInt8]) -> Bool {
-        header.withUnsafeBytes { bytes in
-            let (fields, _) = HeaderFields.split(bytes)
-            return fields.contains { candidate in
-                HeaderFields.field(candidate, in: bytes, isNamed: field)
-                    && Self.glob(Array(pattern.utf8)[...], Array(HeaderFields.value(candidate, in: bytes).lowercased().utf8)[...])
-            }
-        }
+        HeaderFields.values(named: field, in: header).contains { Self.glob(Array(pattern.utf8)[...], Array($0.lowercased().utf8)[...]) }
     }
 
     /// The longest run of the pattern without wildcards: what a server-side substring search

@@ -53,6 +53,13 @@ public enum HeaderFields {
         return true
     }
 
+    /// The unfolded values of every field named `lowercasedName` in a header section.
+    public static func values(named lowercasedName: String, in header: [UInt8]) -> [String] {
+        header.withUnsafeBytes { bytes in
+            split(bytes).fields.filter { field($0, in: bytes, isNamed: lowercasedName) }.map { value($0, in: bytes) }
+        }
+    }
+
     /// The field's name, lower-cased (empty for a line that is not a field).
     public static func lowercasedName(_ field: Field, in bytes: UnsafeRawBufferPointer) -> String {
         guard let colon = field.colon else { return "" }

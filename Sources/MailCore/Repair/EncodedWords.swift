@@ -24,7 +24,7 @@ enum EncodedWords {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
             return Encoded(line: line, changed: false, note: "a header line without a field name has 8-bit bytes; sent as it is")
         }
-        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased().trimmingSpaces
+        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased().trimmingCharacters(in: .whitespaces)
         let value = Array(line[(colon + 1)...])
         var output = Array(line[...colon])
         let result: (bytes: [UInt8], leftover: Bool)
@@ -187,15 +187,6 @@ enum EncodedWords {
             start = end
         }
         return output
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while scalars.first == " " || scalars.first == "\t" { scalars.removeFirst() }
-        while scalars.last == " " || scalars.last == "\t" { scalars.removeLast() }
-        return String(scalars)
     }
 }
 

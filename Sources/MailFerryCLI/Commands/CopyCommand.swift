@@ -136,11 +136,8 @@ struct CopyCommand: AsyncParsableCommand {
             profileNotes += ProfileResolver.apply(
                 destinationProfile, asSource: false, to: &options.destination, userConnections: serverOptions.connections != nil)
         }
-        var sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
-        var labelPolicy: GmailLabelPolicy?
-        if let imap = sourceStore as? IMAPStore, GmailLabelSource.applies(to: imap), let policy = gmailOptions.policy {
-            sourceStore = GmailLabelSource(store: imap, policy: policy)
-            labelPolicy = policy
+        let (sourceStore, labelPolicy) = gmailOptions.wrap(try await EndpointOpener.openSource(sourceEndpoint, options: options))
+        if let policy = labelPolicy {
             profileNotes.append(
                 "Gmail labels: \(policy.mode == .oneFolder ? "each message once, in the folder of its first label by priority, other labels as keywords" : "each message in the folder of every label")"
                     + "; messages without a label go to \(policy.unlabelled.displayName) (--gmail-labels)")

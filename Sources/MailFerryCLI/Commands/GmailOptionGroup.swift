@@ -41,4 +41,12 @@ struct GmailOptionGroup: ParsableArguments {
         if let unlabelledFolder, let path = FolderPath(parsing: unlabelledFolder, delimiter: "/") { policy.unlabelled = path }
         return policy
     }
+
+    /// `source` as the label-aware Gmail source when it is a Gmail server (X-GM-EXT-1) and the
+    /// mode is not `folders`; the policy applied, if any. `copy` and `verify` both call it, so
+    /// verify sees the folders copy made.
+    func wrap(_ source: any MessageSource) -> (source: any MessageSource, policy: GmailLabelPolicy?) {
+        guard let imap = source as? IMAPStore, GmailLabelSource.applies(to: imap), let policy else { return (source, nil) }
+        return (GmailLabelSource(store: imap, policy: policy), policy)
+    }
 }

@@ -83,10 +83,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
-        var sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
-        if let imap = sourceStore as? IMAPStore, GmailLabelSource.applies(to: imap), let policy = gmailOptions.policy {
-            sourceStore = GmailLabelSource(store: imap, policy: policy)  // the folders copy made of the labels
-        }
+        let sourceStore = gmailOptions.wrap(try await EndpointOpener.openSource(sourceEndpoint, options: options)).source
         let destinationStore: any MessageSource
         do {
             destinationStore = try await StoreFactory.openDestinationForReading(destinationEndpoint, options: options)

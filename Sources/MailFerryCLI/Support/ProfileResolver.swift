@@ -116,18 +116,8 @@ enum ProfileResolver {
         guard let profile else { return [:] }
         var roles: [String: SpecialUse] = [:]
         for (role, name) in profile.folders.special {
-            let use: SpecialUse
-            switch role {
-            case .sent: use = .sent
-            case .drafts: use = .drafts
-            case .trash: use = .trash
-            case .junk: use = .junk
-            case .archive: use = .archive
-            case .all: use = .all
-            case .flagged: use = .flagged
-            case .important: use = .important
-            }
-            roles[name] = use
+            // The roles are RFC 6154's attributes by name: sent → \Sent.
+            if let use = SpecialUse(rawValue: "\\" + role.rawValue.prefix(1).uppercased() + role.rawValue.dropFirst()) { roles[name] = use }
         }
         return roles
     }

@@ -23,7 +23,6 @@ public final class GmailLabelSource: MessageSource {
         var sizes: [UInt32: Int]
         var messageIDs: [UInt32: UInt64]
         var labels: [UInt32: [String]]
-        var flags: [UInt32: FlagSet]
         /// Spam and Trash, read as they are.
         var passThrough: [FolderInfo]
     }
@@ -110,7 +109,7 @@ public final class GmailLabelSource: MessageSource {
         }
         let passThrough = folders.filter { $0.path.role == .junk || $0.path.role == .trash }
         var result = Scan(
-            allMail: allMail, validity: 0, members: [:], sizes: [:], messageIDs: [:], labels: [:], flags: [:],
+            allMail: allMail, validity: 0, members: [:], sizes: [:], messageIDs: [:], labels: [:],
             passThrough: passThrough)
         let mailbox = store.mailbox(for: allMail.path)
         try await store.withConnection { connection in

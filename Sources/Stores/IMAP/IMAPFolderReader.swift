@@ -64,7 +64,7 @@ final class IMAPFolderReader: MessageReader {
                     started = true
                 }
                 if let item = try await step() {
-                    if case .message(let envelope) = item { await store.throttle.transferred(envelope.size) }
+                    if store.throttle.hasBudget, case .message(let envelope) = item { await store.throttle.transferred(envelope.size) }
                     return item
                 }
                 if inFlight.isEmpty && nextIndex >= uids.count && queued.isEmpty { return nil }

@@ -180,7 +180,7 @@ final class IMAPFolderWriter: FolderWriter {
     private func append(_ uploads: [Upload], into outcomes: inout [DeliveryOutcome?]) async throws {
         guard !uploads.isEmpty else { return }
         var groups: [[Upload]] = []
-        let budgeted = await store.throttle.hasBudget
+        let budgeted = store.throttle.hasBudget
         if connection.capabilities.contains("MULTIAPPEND") && !budgeted {
             var current: [Upload] = []
             var bytes = 0

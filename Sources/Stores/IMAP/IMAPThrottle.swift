@@ -18,7 +18,7 @@ actor IMAPThrottle {
     private var delay = 1.0
     private var pausedUntil = Date.distantPast
     /// A daily budget in bytes, counted from the first byte of each window.
-    private let budget: Int?
+    nonisolated let budget: Int?
     private let window: Double
     private var windowStart: Date?
     private var windowBytes = 0
@@ -64,10 +64,7 @@ actor IMAPThrottle {
     func transferred(_ bytes: Int) {
         guard let budget, bytes > 0 else { return }
         let now = Date()
-        if let start = windowStart, now.timeIntervalSince(start) >= window {
-            windowStart = nil
-            windowBytes = 0
-        }
+        rollWindow(at: now)
         if windowStart == nil { windowStart = now }
         windowBytes += bytes
         if windowBytes >= budget, let start = windowStart {
@@ -79,8 +76,17 @@ actor IMAPThrottle {
         }
     }
 
-    /// Whether a daily budget applies (uploads are then sent one message at a time).
-    var hasBudget: Bool { budget != nil }
+    /// Whether a daily budget applies (uploads are then sent one message at a time; readers
+    /// count what they fetched). Known without waiting for the actor.
+    nonisolated var hasBudget: Bool { budget != nil }
+
+    /// Starts a new budget window when the current one is over.
+    private func rollWindow(at now: Date) {
+        if let start = windowStart, now.timeIntervalSince(start) >= window {
+            windowStart = nil
+            windowBytes = 0
+        }
+    }
 
     /// Waits until `bytes` fit in the budget's window, pausing (and saying until when) when the
     /// window is used up; a message larger than the whole budget goes alone in a fresh window.
@@ -89,10 +95,7 @@ actor IMAPThrottle {
         for _ in 0..<10_000 {
             try await waitIfPaused()
             let now = Date()
-            if let start = windowStart, now.timeIntervalSince(start) >= window {
-                windowStart = nil
-                windowBytes = 0
-            }
+            rollWindow(at: now)
             if windowBytes == 0 || windowBytes + bytes <= budget {
                 if windowStart == nil { windowStart = now }
                 windowBytes += bytes

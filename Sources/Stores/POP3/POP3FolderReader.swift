@@ -134,21 +134,13 @@ final class POP3FolderReader: MessageReader {
                 if let before = hint.arrivedBefore, date >= before { return false }
                 if let since = hint.arrivedSince, date < since { return false }
             }
-            for rule in hint.headerContains where !Self.header(header, field: rule.field, contains: rule.text) { return false }
+            for rule in hint.headerContains
+            where !HeaderFields.values(named: rule.field, in: header).contains(where: { $0.lowercased().contains(rule.text.lowercased()) }) {
+                return false
+            }
             return true
         }
         return kept
-    }
-
-    /// Whether some `field` of `header` contains `text`, ignoring case.
-    static func header(_ header: [UInt8], field: String, contains text: String) -> Bool {
-        header.withUnsafeBytes { bytes in
-            let (fields, _) = HeaderFields.split(bytes)
-            return fields.contains {
-                HeaderFields.field($0, in: bytes, isNamed: field)
-                    && HeaderFields.value($0, in: bytes).lowercased().contains(text.lowercased())
-            }
-        }
     }
 
     private func advance(_ entry: POP3Listing.Entry) {
