@@ -65,6 +65,18 @@ enum CheckpointSchema {
                     CREATE INDEX message_by_state ON message (folder_id, state);
                     """)
         }
+        migrator.registerMigration("v2-transfer-budget") { db in
+            // Daily transfer budgets in use, per side ("source", "destination"): a restarted run
+            // goes on with what is left of the day.
+            try db.execute(
+                sql: """
+                    CREATE TABLE transfer_budget (
+                        side TEXT PRIMARY KEY,
+                        window_start REAL NOT NULL,
+                        bytes INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -14,7 +14,7 @@ import Synchronization
 /// Opening is strict: a database that is empty, damaged, written by a newer MailFerry, or made for
 /// another job is refused with an error that says so, and so is a missing database whose job file
 /// says the job ran before — none of those is ever read as "nothing copied yet".
-public final class SQLiteCheckpointStore: CheckpointStore {
+public final class SQLiteCheckpointStore: CheckpointStore, TransferBudgetStore {
     public let location: String
     public let identity: JobIdentity
     private let database: DatabaseQueue
@@ -375,6 +375,28 @@ public final class SQLiteCheckpointStore: CheckpointStore {
             let now = Date().timeIntervalSince1970
             for update in updates {
                 try statement.execute(arguments: [update.flags.description, update.reference, now, folder, update.key.value])
+            }
+        }
+    }
+
+    // MARK: - Transfer budgets
+
+    public func budgetUsage(side: String) async throws -> TransferBudgetUsage? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT window_start, bytes FROM transfer_budget WHERE side = ?", arguments: [side]).map {
+                TransferBudgetUsage(windowStart: Date(timeIntervalSince1970: $0["window_start"]), bytes: $0["bytes"])
+            }
+        }
+    }
+
+    public func recordBudgetUsage(_ usage: TransferBudgetUsage?, side: String) async throws {
+        try await write { db in
+            if let usage {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO transfer_budget (side, window_start, bytes) VALUES (?, ?, ?)",
+                    arguments: [side, usage.windowStart.timeIntervalSince1970, usage.bytes])
+            } else {
+                try db.execute(sql: "DELETE FROM transfer_budget WHERE side = ?", arguments: [side])
             }
         }
     }

@@ -148,6 +148,43 @@ struct DailyBudgetCLITests {
         #expect(run.stderr.contains("pausing until"), "\(run.stderr)")
         #expect(elapsed >= 1.5)  // at least one window waited out
     }
+
+    @Test("a daily budget is kept in the checkpoint: the next run of the job goes on from what the last one used")
+    func budgetSurvivesRestart() async throws {
+        try server.reset(user: "throttle")
+        let directory = try TemporaryDirectory("budget-ledger")
+        defer { directory.remove() }
+        let root = directory.file("Maildir")
+        for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
+        var firstBytes = 0  // what the first run uploads: the four messages with CRLF line ends
+        for index in 0..<8 {
+            let body = String(repeating: "ledger line \(index)\n", count: 300)  // ~4.5 KB each
+            let text = "Subject: \(index < 4 ? "first" : "second") \(index)\nMessage-ID: <l\(index)@t>\n\n\(body)"
+            if index < 4 { firstBytes += text.utf8.count + text.utf8.filter { $0 == 0x0a }.count }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(root)/cur/\(1_700_000_000 + index).M\(index)P1.t:2,S"))
+        }
+        func run(_ extra: [String]) async throws -> (status: Int32, notes: [String], copied: Int?, stdout: String) {
+            let run = try await BuiltProducts.run(
+                [
+                    "copy", "maildir:\(root)", "imaps://throttle@\(server.host):\(server.imapsPort)", "--ca-file", server.caFile,
+                    "--checkpoint", directory.file("job.sqlite"), "--daily-upload-limit", "1M", "--budget-window", "3600",
+                    "--json",
+                ] + extra, environment: ["MAILFERRY_DEST_PASSWORD": server.password])
+            let report = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            return (run.status, report?["notes"] as? [String] ?? [], (report?["totals"] as? [String: Any])?["copied"] as? Int, run.stdout + run.stderr)
+        }
+        let first = try await run(["--header-match", "Subject:first*"])
+        #expect(first.status == 0, "\(first.stdout)")
+        #expect(first.copied == 4)
+        #expect(!first.notes.contains { $0.contains("earlier run") }, "\(first.notes)")
+        let second = try await run([])
+        #expect(second.status == 0, "\(second.stdout)")
+        #expect(second.copied == 4)
+        // The first run's four uploads count against the second run's budget.
+        let carried = second.notes.first { $0.contains("goes on from an earlier run") }
+        let used = carried.flatMap { $0.components(separatedBy: "earlier run: ").last?.split(separator: " ").first.flatMap { Int($0) } }
+        #expect(used == firstBytes, "\(second.notes)")
+    }
 }
 
 extension RepairCLITests {

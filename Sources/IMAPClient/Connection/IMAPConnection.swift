@@ -353,9 +353,20 @@ public final class IMAPConnection: Sendable {
     /// Sends `UID FETCH uids (items)`; its responses and its completion arrive on `stream`.
     @discardableResult
     public func fetch(_ uids: UIDSet, items: [String], changedSince: UInt64? = nil, into stream: FetchStream) async throws -> String {
+        try await fetch(.uidFetch(uids, items: items, changedSince: changedSince), into: stream)
+    }
+
+    /// Sends `FETCH numbers (items)` by message number (a slice of a folder under MESSAGELIMIT);
+    /// its responses and its completion arrive on `stream`.
+    @discardableResult
+    public func fetch(messageNumbers numbers: ClosedRange<UInt32>, items: [String], into stream: FetchStream) async throws -> String {
+        try await fetch(.fetch(UIDSet(ranges: [numbers]), items: items), into: stream)
+    }
+
+    private func fetch(_ command: Command, into stream: FetchStream) async throws -> String {
         try await withWriteLock {
             let tag = nextTag()
-            let encoded = try encode(tag: tag, .uidFetch(uids, items: items, changedSince: changedSince))
+            let encoded = try encode(tag: tag, command)
             configuration.trace?("C: \(encoded.traceDescription)")
             try await register(tag: tag, sink: FetchSink(stream: stream, tag: tag))
             try await writeSegments(encoded, tag: tag)
@@ -601,7 +612,7 @@ public final class IMAPConnection: Sendable {
         case .namespace: return .namespace
         case .enable: return .enable
         case .id: return .id
-        case .uidFetch, .uidStore: return .fetch
+        case .uidFetch, .uidStore, .fetch: return .fetch
         default: return .generic
         }
     }

@@ -22,6 +22,10 @@ public enum Command: Sendable, Hashable {
     case create(MailboxName, specialUse: String?)
     case subscribe(MailboxName)
     case uidFetch(UIDSet, items: [String], changedSince: UInt64?)
+    /// `FETCH numbers (items)` by message sequence number — for scanning a folder in slices when
+    /// the server caps the messages per command (RFC 9738 MESSAGELIMIT). The set holds numbers,
+    /// not UIDs.
+    case fetch(UIDSet, items: [String])
     case uidSearch([SearchArgument])
     case uidStore(UIDSet, operation: String, flags: [String])
     case uidExpunge(UIDSet)

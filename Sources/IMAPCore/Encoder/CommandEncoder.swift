@@ -126,13 +126,12 @@ public struct CommandEncoder: Sendable {
             writer.append("SUBSCRIBE ")
             try writer.mailbox(mailbox)
         case .uidFetch(let uids, let items, let changedSince):
-            writer.append("UID FETCH \(uids) (")
-            for (index, item) in items.enumerated() {
-                if index > 0 { writer.append(" ") }
-                try writer.fetchItem(item)
-            }
-            writer.append(")")
+            writer.append("UID FETCH \(uids) ")
+            try writer.fetchItems(items)
             if let changedSince { writer.append(" (CHANGEDSINCE \(changedSince))") }
+        case .fetch(let numbers, let items):
+            writer.append("FETCH \(numbers) ")
+            try writer.fetchItems(items)
         case .uidSearch(let arguments):
             writer.append("UID SEARCH")
             for argument in arguments {
@@ -227,6 +226,16 @@ struct SegmentWriter {
             !text.contains("\r"), !text.contains("\n"), !text.contains("{")
         else { throw .invalidAtom(text) }
         append(text)
+    }
+
+    /// `(item item …)`.
+    mutating func fetchItems(_ items: [String]) throws(CommandEncoder.EncodingError) {
+        append("(")
+        for (index, item) in items.enumerated() {
+            if index > 0 { append(" ") }
+            try fetchItem(item)
+        }
+        append(")")
     }
 
     mutating func mailbox(_ name: MailboxName) throws(CommandEncoder.EncodingError) {

@@ -147,6 +147,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             let path = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
             do {
                 store = try SQLiteCheckpointStore(path: path, identity: identity)
+                if let store { options.source.budgetLedger?.attach(store) }
             } catch let error as MailError {
                 await sourceStore.close()
                 Terminal.standardError("mailferry: \(error.description)")

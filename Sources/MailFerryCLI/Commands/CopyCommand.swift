@@ -203,6 +203,7 @@ struct CopyCommand: AsyncParsableCommand {
         if !dryRun {
             do {
                 checkpoint = try checkpointOptions.open(identity: identity)
+                if let checkpoint { options.source.budgetLedger?.attach(checkpoint) }
             } catch {
                 await sourceStore.close()
                 try? await sinkStore.close()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IMAPClient
 import POP3Client
+import MailCore
 import Stores
 import Synchronization
 
@@ -130,6 +131,10 @@ struct ServerOptionGroup: ParsableArguments {
             options.source.budgetWindow = budgetWindow
             options.destination.budgetWindow = budgetWindow
         }
+        // One ledger for both sides; the job's checkpoint is attached once open.
+        let ledger = TransferBudgetLedger()
+        options.source.budgetLedger = ledger
+        options.destination.budgetLedger = ledger
     }
 
     /// Sends every pause and connection change to `notices` (printed, and kept for the report).

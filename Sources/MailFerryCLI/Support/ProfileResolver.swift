@@ -108,6 +108,10 @@ enum ProfileResolver {
             connection.dailyBudget = budget
             notes.append("profile \(profile.name): the \(side) pauses after \(CopyReport.formatBytes(budget)) a day (the provider's limit)")
         }
+        if connection.messageLimit == nil, let most = profile.limits.messageLimit {
+            connection.messageLimit = most
+            notes.append("profile \(profile.name): at most \(most) messages per command on the \(side) (the provider's limit)")
+        }
         return notes
     }
 

@@ -16,6 +16,7 @@ final class FakeIMAPCore: Sendable {
         var accepted = 0
         var commands: [String: Int] = [:]
         var log: [FakeIMAPServer.LoggedCommand] = []
+        var limitViolations: [String] = []
         var stopped = false
         var listenerClosed = false
         var intercept: (@Sendable (FakeIMAPServer.Request) -> FakeIMAPServer.Interception?)?

@@ -61,6 +61,11 @@ extension FakeIMAPServer {
         public var idleTimeout: Double
         /// Seconds after which the server stops accepting connections, however used.
         public var lifetime: Double
+        /// Most messages one FETCH, SEARCH, STORE, UID EXPUNGE, COPY/MOVE or APPEND may touch
+        /// (RFC 9738); a command over it is refused `NO [LIMIT]` and counted in
+        /// ``FakeIMAPServer/messageLimitViolations``. Announced only when ``capabilities`` holds
+        /// `MESSAGELIMIT=N`; `nil` is unlimited.
+        public var messageLimit: Int?
 
         /// A plain IMAP4rev1 server with Dovecot's habits (capabilities in the greeting,
         /// LITERAL+, UIDPLUS, MULTIAPPEND, SPECIAL-USE), INBOX, Sent, Drafts, Trash and Junk.
@@ -87,6 +92,7 @@ extension FakeIMAPServer {
             maximumLiteralSize = 64 << 20
             idleTimeout = 60
             lifetime = 900
+            messageLimit = nil
         }
 
         /// Gmail: `* OK Gimap ready`, X-GM-EXT-1, labels as mailboxes under `[Gmail]/`, one copy

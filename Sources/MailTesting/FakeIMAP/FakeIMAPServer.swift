@@ -70,6 +70,9 @@ public final class FakeIMAPServer: Sendable {
 
     /// Every command received so far, in order (literals elided).
     public var log: [LoggedCommand] { core.counters.withLock { $0.log } }
+    /// Commands refused for touching more messages than ``Configuration/messageLimit``, as
+    /// `UID FETCH: 25 messages`.
+    public var messageLimitViolations: [String] { core.counters.withLock { $0.limitViolations } }
     /// Most connections open at once so far.
     public var peakConnections: Int { core.counters.withLock { $0.peak } }
     /// Connections accepted so far.

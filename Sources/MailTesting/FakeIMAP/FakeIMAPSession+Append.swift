@@ -35,6 +35,7 @@ extension FakeIMAPSession {
             messages.append((bytes, flags, date))
         }
         guard !messages.isEmpty else { return bad(command, "Invalid arguments: no message.") }
+        if refusedOverMessageLimit(command, count: messages.count) { return }
         if messages.count > 1 && !hasCapability("MULTIAPPEND") { return bad(command, "Invalid arguments.") }
         guard let mailbox = try? model.withMailbox(name, { $0 }) else {
             return no(command, "[TRYCREATE] Mailbox doesn't exist: \(name)")

@@ -35,6 +35,7 @@ extension FakeIMAPSession {
         if flags.contains(where: { $0.lowercased() == "\\recent" }) { return bad(command, "Invalid flag \\Recent.") }
         let before = try model.items(in: selected)
         let uids = resolve(set, byUID: byUID, in: before)
+        if refusedOverMessageLimit(command, count: uids.count) { return }
         _ = try model.store(in: selected, uids: uids, operation: operation, flags: flags)
         if !silent {
             for (offset, message) in try model.items(in: selected).enumerated() where uids.contains(message.uid) {
@@ -50,6 +51,7 @@ extension FakeIMAPSession {
         if readOnly { return no(command, "[READ-ONLY] Mailbox is read-only.") }
         let before = try model.items(in: selected)
         let limit = uids.map { resolve($0, byUID: true, in: before) }
+        if let limit, refusedOverMessageLimit(command, count: limit.count) { return }
         let removed = Set(try model.expunge(in: selected, uids: limit))
         announceExpunges(removed, from: before)
         ok(command, "Expunge completed.")
@@ -77,6 +79,7 @@ extension FakeIMAPSession {
         guard mailbox.selectable else { return no(command, "[CANNOT] Mailbox is not selectable: \(target)") }
         let before = try model.items(in: selected)
         let uids = resolve(set, byUID: byUID, in: before)
+        if refusedOverMessageLimit(command, count: uids.count) { return }
         let (validity, pairs) = try model.copy(from: selected, uids: uids, to: target)
         let code = hasCapability("UIDPLUS") && !pairs.isEmpty
             ? "[COPYUID \(validity) \(fakeUIDSetText(pairs.map(\.0))) \(fakeUIDSetText(pairs.map(\.1)))] " : ""

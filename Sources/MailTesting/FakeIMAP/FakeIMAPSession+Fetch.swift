@@ -39,6 +39,7 @@ extension FakeIMAPSession {
         for (offset, message) in messages.enumerated() where set.contains(byUID ? message.uid : UInt32(offset + 1), largest: largest) {
             selectedUIDs.insert(message.uid)
         }
+        if refusedOverMessageLimit(command, count: selectedUIDs.count) { return }
         if setsSeen && !selectedUIDs.isEmpty {
             let unseen = Set(messages.filter { selectedUIDs.contains($0.uid) && !Self.has($0.data.flags, "\\Seen") }.map(\.uid))
             if !unseen.isEmpty {

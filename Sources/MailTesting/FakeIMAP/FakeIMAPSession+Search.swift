@@ -21,10 +21,17 @@ extension FakeIMAPSession {
         let count = UInt32(messages.count)
         var index = 0
         var tests: [SearchTest] = []
+        // The messages a search examines: those its top-level UID and sequence sets name.
+        var scope: [SearchTest] = []
         while index < arguments.count {
-            tests.append(try searchKey(arguments, &index, largestUID: largestUID, count: count))
+            let text = arguments[index].text?.uppercased() ?? ""
+            let test = try searchKey(arguments, &index, largestUID: largestUID, count: count)
+            tests.append(test)
+            if text == "UID" || FakeSequenceSet(text) != nil { scope.append(test) }
         }
         guard !tests.isEmpty else { return bad(command, "Missing search key.") }
+        let examined = messages.enumerated().filter { offset, message in scope.allSatisfy { $0(message, UInt32(offset + 1)) } }.count
+        if refusedOverMessageLimit(command, count: examined) { return }
         var found: [String] = []
         for (offset, message) in messages.enumerated() {
             let number = UInt32(offset + 1)

@@ -184,6 +184,15 @@ final class FakeIMAPSession {
     func send(_ bytes: [UInt8]) { socket.write(bytes) }
     func ok(_ command: Command, _ text: String) { send("\(command.tag) OK \(text)\r\n") }
     func no(_ command: Command, _ text: String) { send("\(command.tag) NO \(text)\r\n") }
+
+    /// Refuses (`NO [LIMIT]`, counted) a command that would touch more messages than the
+    /// configured MESSAGELIMIT; true when refused.
+    func refusedOverMessageLimit(_ command: Command, count: Int) -> Bool {
+        guard let limit = configuration.messageLimit, count > limit else { return false }
+        core.counters.withLock { $0.limitViolations.append("\(command.name): \(count) messages") }
+        no(command, "[LIMIT] Too many messages in one command (at most \(limit))")
+        return true
+    }
     func bad(_ command: Command, _ text: String) { send("\(command.tag) BAD \(text)\r\n") }
 
     /// `* n EXISTS` when the selected mailbox grew since the client last heard.

@@ -32,6 +32,9 @@ public struct ConnectionOptions: Sendable {
     public var pop3PipelineDepth = 32
     /// POP3: response line octets accepted beyond RFC 1939's 512.
     public var pop3LineTolerance = 512
+    /// Most messages one command may touch (a provider's cap, as RFC 9738 MESSAGELIMIT); the
+    /// server's own `MESSAGELIMIT=N` is honoured either way. `nil`: only the server's.
+    public var messageLimit: Int?
     /// Receives the protocol trace, credentials redacted.
     public var trace: (@Sendable (String) -> Void)?
     /// Bytes this side may transfer per ``budgetWindow`` (a provider's daily limit: Gmail 2,500 MB
@@ -39,6 +42,8 @@ public struct ConnectionOptions: Sendable {
     public var dailyBudget: Int?
     /// The budget's window in seconds (a day).
     public var budgetWindow: Double = 86_400
+    /// Where budget usage is kept between runs of the job (its checkpoint, once attached).
+    public var budgetLedger: TransferBudgetLedger?
     /// Told of every pause for a server's back-off or the budget, and of fewer connections.
     public var throttleObserver: (@Sendable (String) -> Void)?
 

@@ -114,11 +114,17 @@ public final class GmailLabelSource: MessageSource {
         let mailbox = store.mailbox(for: allMail.path)
         try await store.withConnection { connection in
             let examined = try await connection.execute(.examine(mailbox, condStore: false))
-            for case .condition(.ok, let text) in examined.untagged {
-                if case .uidValidity(let value)? = text.code { result.validity = value }
+            var exists: UInt32 = 0
+            for response in examined.untagged {
+                switch response {
+                case .exists(let count): exists = count
+                case .condition(.ok, let text): if case .uidValidity(let value)? = text.code { result.validity = value }
+                default: break
+                }
             }
-            try await IMAPFetchScan.run(
-                connection, uids: UIDSet(ranges: [1...UInt32.max]), items: ["UID", "RFC822.SIZE", "X-GM-LABELS", "X-GM-MSGID"]
+            try await IMAPFetchScan.runFolder(
+                connection, exists: exists, limit: store.messageLimit(connection),
+                items: ["UID", "RFC822.SIZE", "X-GM-LABELS", "X-GM-MSGID"]
             ) { message in
                 let labels = (message.gmailLabels ?? []).map { String(decoding: $0, as: UTF8.self) }
                 result.sizes[message.uid] = message.size ?? 0

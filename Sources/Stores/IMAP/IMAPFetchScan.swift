@@ -34,6 +34,33 @@ struct IMAPFetchScan {
         guard !uids.isEmpty else { return }
         let stream = connection.makeFetchStream()
         let tag = try await connection.fetch(uids, items: items, changedSince: changedSince, into: stream)
+        try await collect(stream, tag: tag, keptBodyBytes: keptBodyBytes, each)
+    }
+
+    /// Every message of the selected folder (`exists` from its SELECT or EXAMINE): `UID FETCH
+    /// 1:*`, or — when `limit` is below `exists` — `FETCH` by message number, one slice of at
+    /// most `limit` messages per command. Sliced, `changedSince` is not used (all are listed).
+    static func runFolder(
+        _ connection: IMAPConnection, exists: UInt32, limit: IMAPMessageLimit, items: [String], changedSince: UInt64? = nil,
+        keptBodyBytes: Int = 0, _ each: (Message) throws -> Void
+    ) async throws {
+        guard exists > 0 else { return }
+        guard let slices = limit.slices(exists: exists) else {
+            return try await run(
+                connection, uids: UIDSet(ranges: [1...UInt32.max]), items: items, changedSince: changedSince,
+                keptBodyBytes: keptBodyBytes, each)
+        }
+        for slice in slices {
+            let stream = connection.makeFetchStream()
+            let tag = try await connection.fetch(messageNumbers: slice, items: items, into: stream)
+            try await collect(stream, tag: tag, keptBodyBytes: keptBodyBytes, each)
+        }
+    }
+
+    /// Reads one FETCH command's responses from `stream` until its completion `tag`.
+    private static func collect(
+        _ stream: FetchStream, tag: String, keptBodyBytes: Int, _ each: (Message) throws -> Void
+    ) async throws {
         var builder: FingerprintBuilder?
         var body: [UInt8] = []
         var fingerprint: Fingerprint?
@@ -73,7 +100,7 @@ struct IMAPFetchScan {
                 guard completed == tag else { continue }
                 stream.finish()
                 guard response.status == .ok else {
-                    throw IMAPError.commandFailed(command: "UID FETCH", status: response.status, text: response.text)
+                    throw IMAPError.commandFailed(command: "FETCH", status: response.status, text: response.text)
                 }
                 return
             default:

@@ -131,7 +131,7 @@ final class IMAPFolderReader: MessageReader {
         }
         uidValidity = validity
         if !started {
-            if exists > 0 { try await listUIDs() }
+            if exists > 0 { try await listUIDs(exists: exists) }
         }
         let stream = connection.makeFetchStream()
         self.stream = stream
@@ -140,33 +140,19 @@ final class IMAPFolderReader: MessageReader {
         while inFlight.count < store.options.pipelineDepth, try await sendNextBatch() {}
     }
 
-    /// `UID FETCH 1:* (UID RFC822.SIZE)`, kept as two compact arrays.
-    private func listUIDs() async throws {
-        let stream = connection.makeFetchStream()
-        _ = try await connection.fetch(UIDSet(ranges: [1...UInt32.max]), items: ["UID", "RFC822.SIZE"], into: stream)
+    /// `UID FETCH 1:* (UID RFC822.SIZE)` (in slices under a message limit), kept as two
+    /// compact arrays.
+    private func listUIDs(exists: UInt32) async throws {
         var pairs: [(UInt32, Int)] = []
-        for try await element in stream.events {
-            switch element {
-            case .event(.response(.untagged(.fetch(_, let attributes)))):
-                var uid: UInt32?
-                var size = 0
-                for attribute in attributes {
-                    if case .uid(let value) = attribute { uid = value }
-                    if case .rfc822Size(let value) = attribute { size = min(value, 1 << 40) }  // a hostile size must not overflow sums
-                }
-                if let uid { pairs.append((uid, size)) }
-            case .completed(_, let response):
-                guard response.status == .ok else {
-                    throw IMAPError.commandFailed(command: "UID FETCH", status: response.status, text: response.text)
-                }
-                stream.finish()
-            default: break
-            }
+        let messageLimit = store.messageLimit(connection)
+        // A hostile size must not overflow sums: IMAPFetchScan caps each at 2^40.
+        try await IMAPFetchScan.runFolder(connection, exists: exists, limit: messageLimit, items: ["UID", "RFC822.SIZE"]) { message in
+            pairs.append((message.uid, message.size ?? 0))
         }
         pairs.sort { $0.0 < $1.0 }
         let limit = store.pool.configuration.parserLimits.maximumBodySize
         if !selection.isAll { pairs.removeAll { !selection.includes(SourceKey("\(uidValidity):\($0.0)")) } }
-        if let hint = selection.hint, !pairs.isEmpty, let wanted = try await searchHint(hint) {
+        if let hint = selection.hint, !pairs.isEmpty, let wanted = try await searchHint(hint, uids: pairs.map(\.0), limit: messageLimit) {
             pairs.removeAll { !wanted.contains($0.0) }
         }
         for (uid, size) in pairs where size > limit {
@@ -187,7 +173,8 @@ final class IMAPFolderReader: MessageReader {
     /// never downloaded); `nil` when the hint asks nothing. `BEFORE` and `SINCE` compare dates
     /// only, in the server's time zone, so the search asks for one day more and the engine
     /// filters exactly.
-    private func searchHint(_ hint: FilterHint) async throws -> Set<UInt32>? {
+    /// Under a message limit, each search names at most that many of the listed `uids`.
+    private func searchHint(_ hint: FilterHint, uids: [UInt32], limit: IMAPMessageLimit) async throws -> Set<UInt32>? {
         var arguments: [SearchArgument] = []
         if let before = hint.arrivedBefore {
             arguments += [.key("BEFORE"), .key(MessageDate.formatIMAPDay(before.addingTimeInterval(86_400)))]
@@ -203,20 +190,21 @@ final class IMAPFolderReader: MessageReader {
         if hint.unflaggedOnly { arguments.append(.key("UNFLAGGED")) }
         for rule in hint.headerContains { arguments += [.key("HEADER"), .string(rule.field), .string(rule.text)] }
         guard !arguments.isEmpty else { return nil }
-        let result = try await connection.executeAllowingFailure(.uidSearch(arguments))
-        guard result.tagged.status == .ok else { return nil }  // the engine filters anyway
+        let scopes: [[SearchArgument]] =
+            limit.value.map { most in uids.chunked(most).map { [.key("UID"), .set(UIDSet($0))] } } ?? [[]]
         var wanted = Set<UInt32>()
-        for case .search(let ids, _) in result.untagged { wanted.formUnion(ids) }
+        for scope in scopes {
+            let result = try await connection.executeAllowingFailure(.uidSearch(scope + arguments))
+            guard result.tagged.status == .ok else { return nil }  // the engine filters anyway
+            for case .search(let ids, _) in result.untagged { wanted.formUnion(ids) }
+        }
         return wanted
     }
 
     /// Sends the next batch of not-yet-requested UIDs; `false` when there are none.
     private func sendNextBatch() async throws -> Bool {
         guard nextIndex < uids.count, let stream else { return false }
-        var limit = Self.batchMessages
-        if let messageLimit = connection.capabilities.value(of: "MESSAGELIMIT").flatMap(Int.init) {
-            limit = min(limit, max(1, messageLimit))
-        }
+        let limit = store.messageLimit(connection).chunk(Self.batchMessages)
         var end = nextIndex
         var bytes = 0
         while end < uids.count && end - nextIndex < limit && (end == nextIndex || bytes + sizes[end] <= Self.batchBytes) {

@@ -39,23 +39,30 @@ extension IMAPFolderWriter {
             else { return 1 }  // no position, or the folder was replaced since: search all of it
             return max(next, 1)
         }
+        let limit = store.messageLimit(connection)
+        // Under a message limit each search examines one slice of the folder by message number.
+        let scopes: [[SearchArgument]] = limit.slices(exists: exists)?.map { [.set(UIDSet(ranges: [$0]))] } ?? [[]]
         var searches: [(from: UInt32, command: IMAPConnection.Submitted)] = []
         var headerless: UInt32?
         for message in messages {
             let from = lowest(message.position)
-            if let messageID = message.record.messageID, !messageID.isEmpty,
-                let submitted = try? await connection.submit(
-                    .uidSearch([.key("UID"), .set(UIDSet(ranges: [from...UInt32.max])), .key("HEADER"), .string("Message-ID"), .string(messageID)]))
-            {
-                searches.append((from, submitted))
+            if let messageID = message.record.messageID, !messageID.isEmpty {
+                for scope in scopes {
+                    guard let submitted = try? await connection.submit(
+                        .uidSearch(scope + [.key("UID"), .set(UIDSet(ranges: [from...UInt32.max])), .key("HEADER"), .string("Message-ID"), .string(messageID)]))
+                    else { continue }
+                    searches.append((from, submitted))
+                }
             } else {
                 headerless = min(headerless ?? from, from)
             }
         }
         if let from = headerless {
-            searches.append(
-                (from, try await connection.submit(
-                    .uidSearch([.key("UID"), .set(UIDSet(ranges: [from...UInt32.max])), .key("NOT"), .key("HEADER"), .string("Message-ID"), .string("")]))))
+            for scope in scopes {
+                searches.append(
+                    (from, try await connection.submit(
+                        .uidSearch(scope + [.key("UID"), .set(UIDSet(ranges: [from...UInt32.max])), .key("NOT"), .key("HEADER"), .string("Message-ID"), .string("")]))))
+            }
         }
         var candidates = UIDSet()
         for (from, submitted) in searches {
@@ -68,7 +75,7 @@ extension IMAPFolderWriter {
         }
         guard !candidates.isEmpty else { return [:] }
         var byFingerprint: [Fingerprint: [UInt32]] = [:]
-        for chunk in candidates.values.chunked(IMAPFetchScan.maximumUIDsPerCommand) {
+        for chunk in candidates.values.chunked(limit.chunk(IMAPFetchScan.maximumUIDsPerCommand)) {
             try await IMAPFetchScan.run(connection, uids: UIDSet(chunk), items: ["UID", "BODY.PEEK[]"]) { message in
                 if let fingerprint = message.fingerprint { byFingerprint[fingerprint, default: []].append(message.uid) }
             }
@@ -93,8 +100,9 @@ extension IMAPFolderWriter {
             guard exists > 0 else { return [] }
             var identities: [StoredIdentity] = []
             var headerless: [Int] = []
-            try await IMAPFetchScan.run(
-                connection, uids: UIDSet(ranges: [1...UInt32.max]),
+            let limit = store.messageLimit(connection)
+            try await IMAPFetchScan.runFolder(
+                connection, exists: exists, limit: limit,
                 items: ["UID", "RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"], keptBodyBytes: 16 << 10
             ) { message in
                 let messageID = HeaderScanner.scan(message.body).messageID
@@ -111,7 +119,7 @@ extension IMAPFolderWriter {
                         position[uid] = index
                     }
                 }
-                for chunk in position.keys.sorted().chunked(IMAPFetchScan.maximumUIDsPerCommand) {
+                for chunk in position.keys.sorted().chunked(limit.chunk(IMAPFetchScan.maximumUIDsPerCommand)) {
                     try await IMAPFetchScan.run(connection, uids: UIDSet(chunk), items: ["UID", "BODY.PEEK[]"]) { message in
                         if let index = position[message.uid] { identities[index].fingerprint = message.fingerprint }
                     }
@@ -136,7 +144,7 @@ extension IMAPFolderWriter {
         do {
             var submitted: [([(index: Int, uid: UInt32)], IMAPConnection.Submitted)] = []
             for (flags, members) in groups {
-                for chunk in members.chunked(1_000) {
+                for chunk in members.chunked(store.messageLimit(connection).chunk(1_000)) {
                     let command = Command.uidStore(
                         UIDSet(chunk.map(\.uid)), operation: "FLAGS.SILENT", flags: imapFlags(flags).0)
                     submitted.append((Array(chunk), try await connection.submit(command)))

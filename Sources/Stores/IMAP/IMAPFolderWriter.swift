@@ -182,10 +182,11 @@ final class IMAPFolderWriter: FolderWriter {
         var groups: [[Upload]] = []
         let budgeted = store.throttle.hasBudget
         if connection.capabilities.contains("MULTIAPPEND") && !budgeted {
+            let most = store.messageLimit(connection).chunk(Self.multiAppendMessages)
             var current: [Upload] = []
             var bytes = 0
             for upload in uploads {
-                if !current.isEmpty && (current.count >= Self.multiAppendMessages || bytes + upload.item.size > Self.multiAppendBytes) {
+                if !current.isEmpty && (current.count >= most || bytes + upload.item.size > Self.multiAppendBytes) {
                     groups.append(current)
                     current = []
                     bytes = 0

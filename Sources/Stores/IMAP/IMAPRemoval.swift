@@ -11,6 +11,8 @@ struct IMAPRemoval {
     let folder: FolderPath
     let mailbox: MailboxName
     let request: RemovalRequest
+    /// Most messages per command; chunks are cut to it.
+    let limit: IMAPMessageLimit
 
     private var validity: UInt32 = 0
     /// Keys of another UIDVALIDITY (or not `validity:uid` at all), kept.
@@ -22,8 +24,9 @@ struct IMAPRemoval {
     /// Whether an EXPUNGE or CLOSE was sent whose answer did not come.
     private var expungeUncertain = false
 
-    init(connection: IMAPConnection, folder: FolderPath, mailbox: MailboxName, request: RemovalRequest) {
+    init(connection: IMAPConnection, folder: FolderPath, mailbox: MailboxName, request: RemovalRequest, limit: IMAPMessageLimit) {
         self.connection = connection
+        self.limit = limit
         self.folder = folder
         self.mailbox = mailbox
         self.request = request
@@ -50,7 +53,7 @@ struct IMAPRemoval {
         // Which still exist, when they arrived, and which were \Deleted already.
         let wanted = Set(requested)
         var present: [UInt32: (date: Date?, deleted: Bool)] = [:]
-        for chunk in requested.chunked(IMAPFetchScan.maximumUIDsPerCommand) {
+        for chunk in requested.chunked(limit.chunk(IMAPFetchScan.maximumUIDsPerCommand)) {
             try await IMAPFetchScan.run(connection, uids: UIDSet(chunk), items: ["UID", "FLAGS", "INTERNALDATE"]) { message in
                 guard wanted.contains(message.uid) else { return }  // an unsolicited update
                 present[message.uid] = (message.internalDate, message.flags?.contains(.deleted) ?? false)
@@ -70,12 +73,12 @@ struct IMAPRemoval {
         let alreadyDeleted = Set(targets.filter { present[$0]?.deleted == true })
 
         if uidPlus {
-            for chunk in targets.chunked(IMAPStore.removalChunk) {
+            for chunk in targets.chunked(limit.chunk(IMAPStore.removalChunk)) {
                 try await mark(Array(chunk), alreadyDeleted: alreadyDeleted)
                 try await expunge(.uidExpunge(UIDSet(chunk)), count: chunk.count, alreadyDeleted: alreadyDeleted)
             }
         } else {
-            for chunk in targets.chunked(IMAPStore.removalChunk) {
+            for chunk in targets.chunked(limit.chunk(IMAPStore.removalChunk)) {
                 try await mark(Array(chunk), alreadyDeleted: alreadyDeleted)
             }
             try await expunge(.close, count: targets.count, alreadyDeleted: alreadyDeleted)
@@ -84,7 +87,7 @@ struct IMAPRemoval {
 
         // Count what is really gone; what the server kept stays marked and is reported.
         var remaining: [UInt32] = []
-        for chunk in targets.chunked(IMAPFetchScan.maximumUIDsPerCommand) {
+        for chunk in targets.chunked(limit.chunk(IMAPFetchScan.maximumUIDsPerCommand)) {
             let result = try await connection.execute(.uidSearch([.key("UID"), .set(UIDSet(chunk))]))
             let asked = Set(chunk)
             for case .search(let ids, _) in result.untagged { remaining += ids.filter { asked.contains($0) } }
@@ -149,7 +152,7 @@ struct IMAPRemoval {
 
     /// Best effort: removes the `\Deleted` flags this removal set and has not expunged.
     private mutating func unmark() async {
-        for chunk in marked.chunked(IMAPStore.removalChunk) {
+        for chunk in marked.chunked(limit.chunk(IMAPStore.removalChunk)) {
             _ = try? await connection.executeAllowingFailure(
                 .uidStore(UIDSet(chunk), operation: "-FLAGS.SILENT", flags: ["\\Deleted"]))
         }

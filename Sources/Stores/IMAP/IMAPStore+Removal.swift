@@ -30,7 +30,8 @@ extension IMAPStore {
         }
         let connection = try await pool.acquire()
         var removal = IMAPRemoval(
-            connection: connection, folder: folder.path, mailbox: mailbox(for: folder.path), request: request)
+            connection: connection, folder: folder.path, mailbox: mailbox(for: folder.path), request: request,
+            limit: messageLimit(connection))
         let result: RemovalResult
         do {
             result = try await removal.run()

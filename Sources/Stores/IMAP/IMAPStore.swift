@@ -73,7 +73,8 @@ public final class IMAPStore: MessageSource, MessageSink {
         self.options = options
         self.pool = pool
         throttle = IMAPThrottle(
-            pool: pool, side: side, budget: options.dailyBudget, window: options.budgetWindow, announce: options.throttleObserver)
+            pool: pool, side: side, budget: options.dailyBudget, window: options.budgetWindow, ledger: options.budgetLedger,
+            announce: options.throttleObserver)
         self.names = names
         self.otherNamespaces = otherNamespaces
         self.serverCapabilities = serverCapabilities
@@ -151,6 +152,11 @@ public final class IMAPStore: MessageSource, MessageSink {
         }
     }
 
+    /// How many messages one command may touch on `connection`.
+    func messageLimit(_ connection: IMAPConnection) -> IMAPMessageLimit {
+        IMAPMessageLimit(connection: connection, configured: options.messageLimit)
+    }
+
     func mailbox(for path: FolderPath) -> MailboxName {
         wireNames.withLock { $0[path] } ?? names.mailbox(for: path).name
     }
@@ -166,12 +172,14 @@ public final class IMAPStore: MessageSource, MessageSink {
             }
             if !items.contains("SIZE") && status.messages > 0 {
                 // No STATUS=SIZE: add up RFC822.SIZE.
-                _ = try await connection.execute(.examine(mailbox(for: folder.path), condStore: false))
-                let sizes = try await connection.execute(.uidFetch(UIDSet(ranges: [1...UInt32.max]), items: ["RFC822.SIZE"], changedSince: nil))
-                status.bytes = sizes.untagged.reduce(0) { total, response in
-                    guard case .fetch(_, let attributes) = response else { return total }
-                    return total + attributes.reduce(0) { if case .rfc822Size(let size) = $1 { $0 + min(size, 1 << 40) } else { $0 } }
-                }
+                let examined = try await connection.execute(.examine(mailbox(for: folder.path), condStore: false))
+                var exists: UInt32 = 0
+                for case .exists(let count) in examined.untagged { exists = count }
+                var bytes = 0
+                try await IMAPFetchScan.runFolder(
+                    connection, exists: exists, limit: messageLimit(connection), items: ["UID", "RFC822.SIZE"]
+                ) { message in bytes += message.size ?? 0 }
+                status.bytes = bytes
             }
             return status
         }
@@ -208,18 +216,20 @@ public final class IMAPStore: MessageSource, MessageSink {
                 default: break
                 }
             }
+            let limit = messageLimit(connection)
             var since: UInt64?
-            if condStore, let token, let slash = token.firstIndex(of: "/"), token[..<slash] == String(validity) {
+            // Sliced under a message limit, the listing is a whole one (CHANGEDSINCE needs UID FETCH).
+            if condStore, limit.slices(exists: exists) == nil, let token, let slash = token.firstIndex(of: "/"),
+                token[..<slash] == String(validity)
+            {
                 since = UInt64(token[token.index(after: slash)...])
             }
             var entries: [FlagListing.Entry] = []
-            if exists > 0 {
-                try await IMAPFetchScan.run(
-                    connection, uids: UIDSet(ranges: [1...UInt32.max]), items: ["UID", "FLAGS"], changedSince: since
-                ) { message in
-                    if let flags = message.flags {
-                        entries.append(FlagListing.Entry(key: SourceKey("\(validity):\(message.uid)"), flags: flags))
-                    }
+            try await IMAPFetchScan.runFolder(
+                connection, exists: exists, limit: limit, items: ["UID", "FLAGS"], changedSince: since
+            ) { message in
+                if let flags = message.flags {
+                    entries.append(FlagListing.Entry(key: SourceKey("\(validity):\(message.uid)"), flags: flags))
                 }
             }
             _ = try? await connection.executeAllowingFailure(.close)

@@ -22,19 +22,27 @@ actor IMAPThrottle {
     private let window: Double
     private var windowStart: Date?
     private var windowBytes = 0
+    /// Where usage is kept between runs (the job's checkpoint), read once before the first count.
+    private let ledger: TransferBudgetLedger?
+    private var ledgerRead = false
     /// What happened, for the report.
     private(set) var events: [String] = []
 
-    init(pool: IMAPConnectionPool, side: String, budget: Int?, window: Double = 86_400, announce: (@Sendable (String) -> Void)?) {
+    init(
+        pool: IMAPConnectionPool, side: String, budget: Int?, window: Double = 86_400, ledger: TransferBudgetLedger? = nil,
+        announce: (@Sendable (String) -> Void)?
+    ) {
         self.pool = pool
         self.side = side
         self.budget = budget
         self.window = window
+        self.ledger = ledger
         self.announce = announce
     }
 
     /// Waits out a pause in effect, if any.
     func waitIfPaused() async throws {
+        if !ledgerRead && budget != nil { await readLedger() }
         let wait = pausedUntil.timeIntervalSinceNow
         if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
     }
@@ -61,8 +69,9 @@ actor IMAPThrottle {
 
     /// Counts transferred bytes against the daily budget; when it is used up, pauses the side
     /// until the window ends and says until when.
-    func transferred(_ bytes: Int) {
+    func transferred(_ bytes: Int) async {
         guard let budget, bytes > 0 else { return }
+        await readLedger()
         let now = Date()
         rollWindow(at: now)
         if windowStart == nil { windowStart = now }
@@ -73,7 +82,37 @@ actor IMAPThrottle {
             windowStart = nil
             windowBytes = 0
             pause(for: end.timeIntervalSinceNow, text)
+            // Kept as used up until the window's end, so a restart before then pauses too.
+            await ledger?.record(TransferBudgetUsage(windowStart: start, bytes: budget), side: side)
+        } else {
+            await saveLedger()
         }
+    }
+
+    /// Takes over what earlier runs of the job used in a window not yet over; pauses when that
+    /// is the whole budget.
+    private func readLedger() async {
+        guard !ledgerRead, let budget else { return }
+        ledgerRead = true
+        guard let usage = await ledger?.usage(side: side) else { return }
+        let end = usage.windowStart.addingTimeInterval(window)
+        guard end > Date(), usage.bytes > 0 else { return }
+        if usage.bytes >= budget {
+            pause(
+                for: end.timeIntervalSinceNow,
+                "the \(side) daily budget of \(budget) bytes was used up by an earlier run (since \(Self.clock(usage.windowStart))): pausing until \(Self.clock(end))")
+            return
+        }
+        windowStart = usage.windowStart
+        windowBytes = usage.bytes
+        let text = "the \(side) daily budget goes on from an earlier run: \(usage.bytes) of \(budget) bytes used since \(Self.clock(usage.windowStart))"
+        events.append(text)
+        announce?(text)
+    }
+
+    private func saveLedger() async {
+        guard let ledger else { return }
+        await ledger.record(windowStart.map { TransferBudgetUsage(windowStart: $0, bytes: windowBytes) }, side: side)
     }
 
     /// Whether a daily budget applies (uploads are then sent one message at a time; readers
@@ -92,6 +131,7 @@ actor IMAPThrottle {
     /// window is used up; a message larger than the whole budget goes alone in a fresh window.
     func admit(_ bytes: Int) async throws {
         guard let budget else { return }
+        await readLedger()
         for _ in 0..<10_000 {
             try await waitIfPaused()
             let now = Date()
@@ -99,6 +139,7 @@ actor IMAPThrottle {
             if windowBytes == 0 || windowBytes + bytes <= budget {
                 if windowStart == nil { windowStart = now }
                 windowBytes += bytes
+                await saveLedger()
                 return
             }
             let start = windowStart ?? now

@@ -1,0 +1,30 @@
+import IMAPClient
+
+/// The most messages one FETCH, SEARCH, STORE, UID EXPUNGE or APPEND may touch (RFC 9738
+/// MESSAGELIMIT): the server's `MESSAGELIMIT=N` or the provider profile's cap, whichever is
+/// lower. Commands that would name more are split, so a server that answers only the first N
+/// messages never cuts a listing short.
+struct IMAPMessageLimit: Sendable, Equatable {
+    /// `nil`: no limit known.
+    let value: Int?
+
+    init(_ value: Int?) { self.value = value.map { max(1, $0) } }
+
+    init(connection: IMAPConnection, configured: Int?) {
+        let announced = connection.capabilities.value(of: "MESSAGELIMIT").flatMap(Int.init)
+        self.init([announced, configured].compactMap { $0 }.min())
+    }
+
+    /// `preferred`, or the limit when that is lower.
+    func chunk(_ preferred: Int) -> Int { min(preferred, value ?? preferred) }
+
+    /// Message-number slices covering a folder of `exists` messages, each within the limit;
+    /// `nil` when one command may cover the whole folder.
+    func slices(exists: UInt32) -> [ClosedRange<UInt32>]? {
+        guard let value, exists > UInt32(clamping: value) else { return nil }
+        let step = UInt32(clamping: value)
+        return stride(from: UInt32(1), through: exists, by: Int(step)).map { start in
+            start...min(exists, start + (step - 1))
+        }
+    }
+}
