@@ -150,7 +150,7 @@ struct ProviderCLITests {
             [
                 "copy", "maildir:\(root)", "imap://me@127.0.0.1:\(server.port)", "--allow-plaintext", "--json",
                 "--dest-profile", "office365", "--checkpoint", directory.file("job.sqlite"), "--batch-messages", "2",
-            ], environment: Self.environment)
+            ], environment: ["MAILFERRY_DEST_OAUTH2_TOKEN": "token"])  // the profile takes tokens only
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(Date().timeIntervalSince(started) >= 0.4)
         let inbox = server.messages(in: "INBOX").map { String(decoding: $0.bytes, as: UTF8.self) }
@@ -198,5 +198,55 @@ struct ProviderCLITests {
         #expect(server.peakConnections <= 2)
         let notes = try json(run.stdout)["notes"] as? [String] ?? []
         #expect(notes.contains { $0.contains("refused another connection") || $0.contains("Session expired") }, "\(notes)")
+    }
+
+    @Test("a profile's login order is followed: Office 365 gets no password at all, a token goes by XOAUTH2; a profile preferring LOGIN gets LOGIN")
+    func profileAuthOrder() async throws {
+        let server = try FakeIMAPServer(.office365())
+        defer { server.stop() }
+        try server.append(bytes: Self.message("one"), internalDate: Self.date)
+        let directory = try TemporaryDirectory("auth-order")
+        defer { directory.remove() }
+        let arguments = [
+            "copy", "imap://me@127.0.0.1:\(server.port)/INBOX", "maildir:\(directory.file("out"))", "--allow-plaintext",
+            "--no-checkpoint", "--json", "--source-profile", "office365",
+        ]
+        let refused = try await BuiltProducts.run(arguments, environment: Self.environment)
+        #expect(refused.status == 3, "\(refused.stdout)\(refused.stderr)")
+        #expect((refused.stdout + refused.stderr).contains("takes only XOAUTH2, OAUTHBEARER"), "\(refused.stdout)\(refused.stderr)")
+        let logins = server.log.map(\.line).filter { $0.uppercased().contains("LOGIN") || $0.uppercased().contains("AUTHENTICATE") }
+        #expect(logins.isEmpty, "\(logins)")
+
+        let withToken = try await BuiltProducts.run(arguments, environment: ["MAILFERRY_SOURCE_OAUTH2_TOKEN": "token"])
+        #expect(withToken.status == 0, "\(withToken.stdout)\(withToken.stderr)")
+        #expect(server.log.contains { $0.line.uppercased().contains("AUTHENTICATE XOAUTH2") })
+        let notes = try json(withToken.stdout)["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("logs in with XOAUTH2, OAUTHBEARER") }, "\(notes)")
+
+        // Automatic would choose AUTHENTICATE PLAIN here; the user's profile puts LOGIN first.
+        let config = directory.file("config/mailferry/profiles")
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        try Data(
+            """
+            name = "login-first"
+            display_name = "Prefers LOGIN"
+            [imap]
+            host = "127.0.0.1"
+            port = \(server.port)
+            security = "none"
+            auth = ["login", "plain"]
+            """.utf8
+        ).write(to: URL(fileURLWithPath: "\(config)/login-first.toml"))
+        let plain = try FakeIMAPServer()
+        defer { plain.stop() }
+        try plain.append(bytes: Self.message("two"), internalDate: Self.date)
+        let byLogin = try await BuiltProducts.run(
+            [
+                "copy", "imap://me@127.0.0.1:\(plain.port)/INBOX", "maildir:\(directory.file("out2"))", "--allow-plaintext",
+                "--no-checkpoint", "--source-profile", "login-first",
+            ], environment: Self.environment.merging(["XDG_CONFIG_HOME": directory.file("config")]) { $1 })
+        #expect(byLogin.status == 0, "\(byLogin.stdout)\(byLogin.stderr)")
+        let used = plain.log.map(\.line).filter { $0.uppercased().contains("LOGIN") || $0.uppercased().contains("AUTHENTICATE") }
+        #expect(used.count == 1 && used.first?.uppercased().contains(" LOGIN ") == true, "\(used)")
     }
 }

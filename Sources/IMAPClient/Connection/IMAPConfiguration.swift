@@ -35,6 +35,11 @@ public struct IMAPConfiguration: Sendable {
     public var username: String
     public var secret: Secret
     public var mechanism: Mechanism = .automatic
+    /// A provider profile's order for `automatic`, most preferred first: the first that suits the
+    /// secret (password or token) and that the server offers. When none in the list suits the
+    /// secret, logging in is refused before the secret is sent (Office 365 takes only tokens).
+    /// Empty: PLAIN (else LOGIN) for passwords, XOAUTH2 (else OAUTHBEARER) for tokens.
+    public var preferredMechanisms: [Mechanism] = []
     /// PEM file with the certificate authorities to trust; `nil` uses the system's trust store.
     public var caFile: String?
     /// Accept any certificate. Never the default; announced loudly by the CLI.

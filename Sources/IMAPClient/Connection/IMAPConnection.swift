@@ -215,9 +215,12 @@ public final class IMAPConnection: Sendable {
         let result: CommandResult
         switch configuration.secret {
         case .password(let provider):
-            let password = try await provider()
             var mechanism = configuration.mechanism
-            if mechanism == .automatic { mechanism = offered.contains("PLAIN") ? .plain : .login }
+            if mechanism == .automatic {
+                mechanism = try preferredMechanism(among: [.plain, .login], offered: offered)
+                    ?? (offered.contains("PLAIN") ? .plain : .login)
+            }
+            let password = try await provider()
             switch mechanism {
             case .plain:
                 guard offered.contains("PLAIN") else { throw IMAPError.noUsableMechanism(offered: offered) }
@@ -230,8 +233,11 @@ public final class IMAPConnection: Sendable {
                 throw IMAPError.noUsableMechanism(offered: offered)
             }
         case .oauth2Token(let provider):
-            let token = try await provider()
             var mechanism = configuration.mechanism
+            if let preferred = try preferredMechanism(among: [.xoauth2, .oauthbearer], offered: offered), mechanism == .automatic {
+                mechanism = preferred
+            }
+            let token = try await provider()
             if mechanism == .automatic {
                 if offered.contains("XOAUTH2") {
                     mechanism = .xoauth2
@@ -259,6 +265,26 @@ public final class IMAPConnection: Sendable {
         }
         // Logging in changes what is offered: the result's list, else none (setUp asks again).
         state.withLock { $0.capabilities = Capabilities(Self.capabilityNames(in: result) ?? []) }
+    }
+
+    /// The first of the profile's mechanisms (``IMAPConfiguration/preferredMechanisms``) that is
+    /// one of `suitable` (what the secret allows) and that the server offers; `nil` without a
+    /// profile order or when the server offers none of them. Throws, before any secret is read,
+    /// when the order names none of `suitable`: the provider would refuse this kind of secret.
+    private func preferredMechanism(
+        among suitable: [IMAPConfiguration.Mechanism], offered: [String]
+    ) throws -> IMAPConfiguration.Mechanism? {
+        guard configuration.mechanism == .automatic, !configuration.preferredMechanisms.isEmpty else { return nil }
+        let wanted = configuration.preferredMechanisms.filter(suitable.contains)
+        guard !wanted.isEmpty else {
+            let names = configuration.preferredMechanisms.map { $0.rawValue.uppercased() }.joined(separator: ", ")
+            let given = suitable.contains(.plain) ? "a password" : "an OAuth2 token"
+            throw IMAPError.authenticationFailed(
+                text: "the provider's profile says this server takes only \(names); \(given) would be refused, so it was not sent")
+        }
+        return wanted.first { mechanism in
+            mechanism == .login ? !capabilities.contains("LOGINDISABLED") : offered.contains(mechanism.rawValue.uppercased())
+        }
     }
 
     /// AUTHENTICATE with an initial response (inline with SASL-IR, else after the first `+`).

@@ -1,6 +1,7 @@
 import BuiltInProfiles
 import Engine
 import Foundation
+import IMAPClient
 import MailCore
 import ProviderProfiles
 import Stores
@@ -107,6 +108,13 @@ enum ProfileResolver {
         if connection.dailyBudget == nil, let budget = asSource ? profile.limits.dailyDownloadBytes : profile.limits.dailyUploadBytes {
             connection.dailyBudget = budget
             notes.append("profile \(profile.name): the \(side) pauses after \(CopyReport.formatBytes(budget)) a day (the provider's limit)")
+        }
+        if connection.mechanism == .automatic, let order = profile.imap?.auth, !order.isEmpty {
+            // CRAM-MD5 is not spoken here; the rest map one to one.
+            connection.preferredMechanisms = order.compactMap { IMAPConfiguration.Mechanism(rawValue: $0.rawValue) }
+            notes.append(
+                "profile \(profile.name): the \(side) logs in with "
+                    + order.map { $0.rawValue.uppercased() }.joined(separator: ", ") + ", the first the server offers (--\(asSource ? "source" : "dest")-auth chooses another)")
         }
         if connection.messageLimit == nil, let most = profile.limits.messageLimit {
             connection.messageLimit = most

@@ -12,6 +12,8 @@ public struct ConnectionOptions: Sendable {
     /// Where an OAuth2 bearer token comes from; set, it replaces the password (XOAUTH2/OAUTHBEARER).
     public var oauth2Token: SecretSource?
     public var mechanism: IMAPConfiguration.Mechanism = .automatic
+    /// A provider profile's login order for `automatic` (see ``IMAPConfiguration/preferredMechanisms``).
+    public var preferredMechanisms: [IMAPConfiguration.Mechanism] = []
     /// Certificate authorities to trust instead of the system's.
     public var caFile: String?
     /// Accept any certificate (loudly announced; never the default).
@@ -73,6 +75,7 @@ public struct ConnectionOptions: Sendable {
         var configuration = IMAPConfiguration(
             host: endpoint.host, port: endpoint.port, security: security, username: endpoint.username, secret: secret)
         configuration.mechanism = mechanism
+        configuration.preferredMechanisms = preferredMechanisms
         configuration.caFile = caFile
         configuration.insecureSkipVerification = insecureTLS
         configuration.allowPlaintextAuthentication = allowPlaintext
