@@ -379,6 +379,16 @@ public final class SQLiteCheckpointStore: CheckpointStore, TransferBudgetStore {
         }
     }
 
+    public func doneKeys(outside folder: FolderCheckpoint.ID) async throws -> Set<SourceKey> {
+        try await database.read { db in
+            var keys = Set<SourceKey>()
+            let rows = try String.fetchCursor(
+                db, sql: "SELECT source_key FROM message WHERE folder_id != ? AND state = 'done'", arguments: [folder])
+            while let key = try rows.next() { keys.insert(SourceKey(key)) }
+            return keys
+        }
+    }
+
     // MARK: - Transfer budgets
 
     public func budgetUsage(side: String) async throws -> TransferBudgetUsage? {

@@ -78,6 +78,30 @@ struct ProviderCLITests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    @Test("Gmail, labels changed between runs: a relabelled message is not copied again into its new folder; a new one is")
+    func gmailRelabelled() async throws {
+        let server = try Self.gmailWithLabels()
+        defer { server.stop() }
+        let directory = try TemporaryDirectory("gmail-relabel")
+        defer { directory.remove() }
+        let arguments = [
+            "copy", Self.url(server), "maildir:\(directory.file("out"))", "--allow-plaintext", "--json",
+            "--checkpoint", directory.file("job.sqlite"),
+        ]
+        let first = try await BuiltProducts.run(arguments, environment: Self.environment)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let id = try #require(
+            server.messages(in: "[Gmail]/All Mail").first { String(decoding: $0.bytes, as: UTF8.self).contains("<inbox@") }?.gmailMessageID)
+        #expect(try server.setGmailLabels(id, ["Travel"]))  // moved from INBOX to a new label
+        try server.appendGmail(bytes: Self.message("trip"), labels: ["Travel"], flags: ["\\Seen"], internalDate: Self.date)
+        let second = try await BuiltProducts.run(arguments, environment: Self.environment)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect((try json(second.stdout)["totals"] as? [String: Any])?["copied"] as? Int == 1, "\(second.stdout)")
+        let copied = try Self.maildir(directory.file("out"))
+        #expect(copied[".Travel"]?.map { $0.bytes.contains("<trip@") } == [true], "\(copied.mapValues(\.count))")
+        #expect(copied["."]?.count == 1)  // the first copy stays where it was
+    }
+
     @Test("Gmail, one copy per label: a message with two labels is in both folders")
     func gmailPerLabel() async throws {
         let server = try Self.gmailWithLabels()

@@ -56,6 +56,10 @@ public actor DeferredCheckpoint: CheckpointStore {
 
     public func beginRun(at date: Date) async throws { try await base.beginRun(at: date) }
 
+    public func doneKeys(outside folder: FolderCheckpoint.ID) async throws -> Set<SourceKey> {
+        try await base.doneKeys(outside: folder)
+    }
+
     public func folder(source: FolderPath, destination: FolderPath) async throws -> FolderCheckpoint {
         try await base.folder(source: source, destination: destination)
     }

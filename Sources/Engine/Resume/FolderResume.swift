@@ -24,6 +24,8 @@ final class FolderResume {
     /// Done rows by fingerprint, for matching messages whose keys changed; built when needed.
     private var rematchPool: [Fingerprint: [SourceKey]]?
     private var seenKeys = Set<SourceKey>()
+    /// Keys done in the job's other folders, for a source whose keys span folders.
+    private var doneElsewhere = Set<SourceKey>()
     private var hadDoneRows: Bool
 
     // Counters for the report.
@@ -57,6 +59,12 @@ final class FolderResume {
     ) async throws -> FolderResume {
         let folder = try await checkpoint.folder(source: entry.source.path, destination: entry.destination)
         return FolderResume(checkpoint: checkpoint, source: entry.source, options: options, folder: folder)
+    }
+
+    /// For a source whose keys name a message in all its folders: messages the job copied from
+    /// another folder (a Gmail message whose labels changed) are not copied again here.
+    func excludeDoneElsewhere() async throws {
+        doneElsewhere = try await checkpoint.doneKeys(outside: folder.id).subtracting(folder.done.keys)
     }
 
     /// Stops a folder that lost most of its messages since the last run, unless allowed.
@@ -156,7 +164,7 @@ final class FolderResume {
     var selection: MessageSelection {
         if options.retryFailed { return MessageSelection(only: Set(folder.failed.keys)) }
         if sourceReplaced { return .all }
-        var skipping = Set(folder.done.keys)
+        var skipping = Set(folder.done.keys).union(doneElsewhere)
         for (key, failure) in folder.failed where failure.retry == .never { skipping.insert(key) }
         return MessageSelection(skipping: skipping)
     }
@@ -211,7 +219,7 @@ final class FolderResume {
     private func isSelected(_ key: SourceKey) -> Bool {
         if options.retryFailed { return folder.failed[key] != nil }
         if sourceReplaced { return true }
-        if folder.done[key] != nil { return false }
+        if folder.done[key] != nil || doneElsewhere.contains(key) { return false }
         if let failure = folder.failed[key], failure.retry == .never { return false }
         return true
     }

@@ -19,6 +19,9 @@ public protocol CheckpointStore: Sendable {
     func overview(source: FolderPath, destination: FolderPath) async throws -> FolderOverview?
     /// Marks messages as being written, with where the sink said new messages would appear.
     func markInFlight(_ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID) async throws
+    /// Keys recorded as done in any folder pair but `folder` (for sources whose keys span
+    /// folders, ``StoreCapabilities/keysSpanFolders``).
+    func doneKeys(outside folder: FolderCheckpoint.ID) async throws -> Set<SourceKey>
     /// Marks messages as stored (replacing any earlier row with the same key).
     func markDone(_ messages: [DoneMessage], folder: FolderCheckpoint.ID) async throws
     /// Marks messages as failed, with the reason; an in-flight row becomes a failure.

@@ -133,6 +133,21 @@ public final class FakeIMAPServer: Sendable {
         }
     }
 
+    /// Gmail mode: replaces the labels of the message with X-GM-MSGID `id` (as a user relabelling
+    /// it in the web interface); label mailboxes are created when missing. False when no such message.
+    @discardableResult
+    public func setGmailLabels(_ id: UInt64, _ labels: [String]) throws -> Bool {
+        for label in labels where !label.hasPrefix("\\") && (try? core.model.withMailbox(label) { _ in () }) == nil {
+            try addMailbox(label)
+        }
+        return core.model.state.withLock { state in
+            guard let record = state.records.first(where: { $0.value.gmailMessageID == id })?.key else { return false }
+            state.records[record]?.labels = labels
+            FakeMailModel.sync(record: record, in: &state)
+            return true
+        }
+    }
+
     /// The messages of `mailbox` in UID order (empty when it does not exist).
     public func messages(in mailbox: String) -> [Message] {
         ((try? core.model.items(in: mailbox)) ?? []).map { item in

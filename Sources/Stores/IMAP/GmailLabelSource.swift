@@ -28,7 +28,12 @@ public final class GmailLabelSource: MessageSource {
     }
 
     public var displayName: String { store.displayName }
-    public var capabilities: StoreCapabilities { store.capabilities }
+    /// Once per message, its Gmail id names it whatever folder its labels give it now.
+    public var capabilities: StoreCapabilities {
+        var capabilities = store.capabilities
+        capabilities.keysSpanFolders = policy.mode == .oneFolder
+        return capabilities
+    }
 
     public init(store: IMAPStore, policy: GmailLabelPolicy) {
         self.store = store
