@@ -100,6 +100,19 @@ struct ProviderCLITests {
         let copied = try Self.maildir(directory.file("out"))
         #expect(copied[".Travel"]?.map { $0.bytes.contains("<trip@") } == [true], "\(copied.mapValues(\.count))")
         #expect(copied["."]?.count == 1)  // the first copy stays where it was
+
+        // --sync-flags reaches label folders: read on Gmail, the Travel message is now \Seen … and
+        // the work message keeps its INBOX keyword (a label) while gaining \Flagged.
+        let work = try #require(
+            server.messages(in: "[Gmail]/All Mail").first { String(decoding: $0.bytes, as: UTF8.self).contains("<work@") }?.gmailMessageID)
+        #expect(server.setFlags(work, ["\\Seen", "\\Flagged"]))
+        let synced = try await BuiltProducts.run(arguments + ["--sync-flags"], environment: Self.environment)
+        #expect(synced.status == 0, "\(synced.stdout)\(synced.stderr)")
+        #expect((try json(synced.stdout)["totals"] as? [String: Any])?["flagsUpdated"] as? Int == 1, "\(synced.stdout)")
+        let after = try Self.maildir(directory.file("out"))
+        let info = try #require(after[".Work"]?.first?.info)
+        #expect(info.contains("F") && info.contains("S"), "\(info)")
+        #expect(info.contains { $0.isLowercase }, "\(info)")  // a keyword letter: INBOX, a label, is still there
     }
 
     @Test("Gmail, one copy per label: a message with two labels is in both folders")

@@ -148,6 +148,17 @@ public final class FakeIMAPServer: Sendable {
         }
     }
 
+    /// Replaces the flags of the message with X-GM-MSGID `id` in every mailbox showing it (as
+    /// another client would); false when no such message.
+    @discardableResult
+    public func setFlags(_ id: UInt64, _ flags: [String]) -> Bool {
+        core.model.state.withLock { state in
+            guard let record = state.records.first(where: { $0.value.gmailMessageID == id })?.key else { return false }
+            state.records[record]?.flags = flags
+            return true
+        }
+    }
+
     /// The messages of `mailbox` in UID order (empty when it does not exist).
     public func messages(in mailbox: String) -> [Message] {
         ((try? core.model.items(in: mailbox)) ?? []).map { item in

@@ -13,6 +13,8 @@ public final class GmailLabelSource: MessageSource {
     let store: IMAPStore
     public let policy: GmailLabelPolicy
     private let scan = Mutex<Scan?>(nil)
+    /// All Mail's flags by UID, listed once per run for every label folder's `--sync-flags`.
+    private let allMailFlags = Mutex<[UInt32: FlagSet]?>(nil)
 
     /// Where each All Mail message goes.
     struct Scan: Sendable {
@@ -94,6 +96,32 @@ public final class GmailLabelSource: MessageSource {
                 for flag in placed(labels).flags.sorted { relabelled.flags.insert(flag) }
                 return relabelled
             })
+    }
+
+    /// Flags of a label folder's messages (`--sync-flags`), read from All Mail and keyed by Gmail
+    /// id, with the labels the policy turns into flags and keywords — as the copy gave them.
+    public func flags(in folder: FolderInfo, changedSince token: String?) async throws -> FlagListing? {
+        let scan = try await loadScan()
+        guard let uids = scan.members[folder.path] else { return try await store.flags(in: folder, changedSince: token) }
+        let byUID: [UInt32: FlagSet]
+        if let listed = allMailFlags.withLock({ $0 }) {
+            byUID = listed
+        } else {
+            guard let listing = try await store.flags(in: scan.allMail, changedSince: nil) else { return nil }
+            var listed: [UInt32: FlagSet] = [:]
+            for entry in listing.entries {
+                if let ordinal = entry.key.ordinal, let uid = UInt32(exactly: ordinal) { listed[uid] = entry.flags }
+            }
+            allMailFlags.withLock { $0 = listed }
+            byUID = listed
+        }
+        var entries: [FlagListing.Entry] = []
+        for uid in uids {
+            guard var flags = byUID[uid] else { continue }  // gone from All Mail since the scan
+            for flag in policy.place(scan.labels[uid] ?? []).flags.sorted { flags.insert(flag) }
+            entries.append(FlagListing.Entry(key: Self.key(uid: uid, scan: scan), flags: flags))
+        }
+        return FlagListing(entries: entries, isComplete: true, token: nil)
     }
 
     public func close() async { await store.close() }
