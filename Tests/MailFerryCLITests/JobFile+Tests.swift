@@ -157,6 +157,39 @@ struct JobFileTests {
         #expect(resumed.stdout.contains("Nothing to do"), "\(resumed.stdout)")
     }
 
+    @Test(
+        "transforms run in the job's order: removing X-Trace* after adding X-Trace removes both; before, keeps the new one",
+        arguments: [(["add-header", "remove-header"], false), (["remove-header", "add-header"], true)])
+    func transformOrder(order: [String], keepsAdded: Bool) async throws {
+        let directory = try TemporaryDirectory("transform-order")
+        defer { directory.remove() }
+        let source = directory.file("source")
+        for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(source)/\(sub)", withIntermediateDirectories: true) }
+        try directory.write("source/cur/1700000000.M1P1.t:2,S", "X-Trace-Old: relay\nSubject: s\nMessage-ID: <t@x>\n\nX-Trace: in the body\n")
+        try directory.write(
+            "job.toml",
+            """
+            [source]
+            url = "maildir:\(source)"
+            [destination]
+            url = "maildir:\(directory.file("out"))"
+            [transforms]
+            remove_headers = ["X-Trace*"]
+            add_headers = ["X-Trace: added"]
+            order = [\(order.map { "\"\($0)\"" }.joined(separator: ", "))]
+            [checkpoint]
+            enabled = false
+            """)
+        let run = try await BuiltProducts.run(["run", directory.file("job.toml")])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let stored = try Self.contents(directory.file("out"))
+        #expect(stored.count == 1)
+        let expected = (keepsAdded ? "X-Trace: added\n" : "") + "Subject: s\nMessage-ID: <t@x>\n\nX-Trace: in the body\n"
+        #expect(stored.first == "cur:" + expected, "\(stored)")
+        let shown = try await BuiltProducts.run(["run", directory.file("job.toml"), "--show-command"])
+        #expect(shown.stdout.contains("--transform-order \(order[0]) --transform-order \(order[1])"), "\(shown.stdout)")
+    }
+
     @Test("plan shows the folder map, counts, bytes and an ETA from the limits, and writes nothing")
     func plan() async throws {
         let directory = try TemporaryDirectory("jobplan")

@@ -16,14 +16,55 @@ struct MessageChangeOptionGroup: ParsableArguments {
         help: ArgumentHelp("Add this header field to every message, e.g. 'X-Migrated-From: old.example.com' ({folder}: the source folder; repeatable).", valueName: "field"))
     var addHeaders: [String] = []
 
+    @Option(
+        name: .customLong("remove-header"),
+        help: ArgumentHelp("Remove header fields with this name from every message; * and ? match (e.g. 'X-Spam-*'; repeatable).", valueName: "name"))
+    var removeHeaders: [String] = []
+
+    @Option(
+        name: .customLong("transform-order"),
+        help: ArgumentHelp("The order of the header transforms: remove-header,add-header (the default) or add-header,remove-header. Repair always runs last.", valueName: "list"))
+    var transformOrder: [String] = []
+
+    /// The transforms a run may be asked for, by their names in `--transform-order`.
+    static let transformNames = ["remove-header", "add-header"]
+
     func validate() throws {
         _ = try headerFields()
+        _ = try order()
+        do {
+            _ = try HeaderRemoveTransform(patterns: removeHeaders)
+        } catch let error as MailError {
+            throw ValidationError("--remove-header: \(error.summary)")
+        }
+    }
+
+    /// `--transform-order` as names, each once (the default: remove, then add).
+    func order() throws -> [String] {
+        let names = transformOrder.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        guard !names.isEmpty else { return Self.transformNames }
+        for name in names where !Self.transformNames.contains(name) {
+            throw ValidationError(
+                name == "repair"
+                    ? "--transform-order: repair always runs last (it makes the final bytes acceptable to the destination)"
+                    : "--transform-order: unknown transform \"\(name)\" (known: \(Self.transformNames.joined(separator: ", ")))")
+        }
+        guard Set(names).count == names.count else { throw ValidationError("--transform-order names a transform twice") }
+        return names + Self.transformNames.filter { !names.contains($0) }
     }
 
     /// The transforms asked for, in order (repair is added by the engine for sinks that need it).
     func transforms() throws -> [any MessageTransform] {
         let fields = try headerFields()
-        return fields.isEmpty ? [] : [try HeaderAddTransform(fields: fields)]
+        var transforms: [any MessageTransform] = []
+        for name in try order() {
+            switch name {
+            case "remove-header" where !removeHeaders.isEmpty: transforms.append(try HeaderRemoveTransform(patterns: removeHeaders))
+            case "add-header" where !fields.isEmpty: transforms.append(try HeaderAddTransform(fields: fields))
+            default: break
+            }
+        }
+        return transforms
     }
 
     /// `--add-header` values as name and value.

@@ -82,7 +82,9 @@ enum JobFileSchema {
         (
             "transforms",
             [
+                Key(name: "remove_headers", kind: .texts, option: "remove-header"),
                 Key(name: "add_headers", kind: .texts, option: "add-header"),
+                Key(name: "order", kind: .texts, option: "transform-order"),
                 Key(name: "repair", kind: .negatedFlag, option: "no-repair"),
             ]
         ),
