@@ -100,6 +100,11 @@ struct ProviderCLITests {
         let copied = try Self.maildir(directory.file("out"))
         #expect(copied[".Travel"]?.map { $0.bytes.contains("<trip@") } == [true], "\(copied.mapValues(\.count))")
         #expect(copied["."]?.count == 1)  // the first copy stays where it was
+        // verify agrees: the relabelled message is in another folder, not missing.
+        let verify = try await BuiltProducts.run(
+            ["verify", Self.url(server), "maildir:\(directory.file("out"))", "--allow-plaintext"], environment: Self.environment)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("1 in another folder, relabelled since the copy"), "\(verify.stdout)")
 
         // --sync-flags reaches label folders: read on Gmail, the Travel message is now \Seen … and
         // the work message keeps its INBOX keyword (a label) while gaining \Flagged.

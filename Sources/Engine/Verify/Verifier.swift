@@ -68,6 +68,8 @@ public struct Verifier: Sendable {
                     groups.append((entry.destination, [entry.source]))
                 }
             }
+            // Sources whose keys span folders: what one folder misses may be in another.
+            var unpaired = UnpairedMessages()
             for (index, group) in groups.enumerated() {
                 observer?(
                     .folderStarted(
@@ -89,7 +91,8 @@ public struct Verifier: Sendable {
                         folder.destinationMessages = read.count
                         destinationMessages = read.messages
                     }
-                    compare(sourceMessages, destinationMessages, into: &folder)
+                    let left = compare(sourceMessages, destinationMessages, into: &folder)
+                    if sourceCapabilities.keysSpanFolders { unpaired.add(left, folder: report.folders.count) }
                 } catch let error as MailError {
                     folder.error = error.description
                     if error.scope == .store { report.stoppedBy = error.description }
@@ -99,6 +102,15 @@ public struct Verifier: Sendable {
                 report.folders.append(folder)
                 if report.stoppedBy != nil { break }
             }
+            if sourceCapabilities.keysSpanFolders && unpaired.hasMissing && report.stoppedBy == nil {
+                // A label with no message left is no source folder: its destination folder may hold them.
+                let compared = Set(groups.map(\.destination))
+                for info in destinationFolders where info.isSelectable && !compared.contains(info.path) {
+                    let read = try await collect(destination, info, mask: mask, dates: dates)
+                    unpaired.add(([:], read.messages.mapValues { $0.map(\.message) }), folder: UnpairedMessages.unlisted)
+                }
+            }
+            unpaired.pairAcrossFolders(in: &report.folders)
         } catch let error as MailError {
             report.stoppedBy = error.description
         } catch {
@@ -144,10 +156,13 @@ public struct Verifier: Sendable {
         return (messages, count, unreadable)
     }
 
-    /// Pairs messages with equal contents — equal flags and dates first — and records the rest.
+    /// Pairs messages with equal contents — equal flags and dates first — and records the rest;
+    /// returns the missing and the destination-only messages by content.
+    @discardableResult
     private func compare(
         _ sources: [Fingerprint: [Summary]], _ destinations: [Fingerprint: [Summary]], into folder: inout VerifyReport.Folder
-    ) {
+    ) -> (missing: [Fingerprint: [VerifyReport.Message]], extra: [Fingerprint: [VerifyReport.Message]]) {
+        var unpaired: (missing: [Fingerprint: [VerifyReport.Message]], extra: [Fingerprint: [VerifyReport.Message]]) = ([:], [:])
         func note<T>(_ item: T, in list: inout [T]) { if list.count < VerifyReport.listLimit { list.append(item) } }
         for fingerprint in Set(sources.keys).union(destinations.keys) {
             var left = sources[fingerprint] ?? []
@@ -182,6 +197,7 @@ public struct Verifier: Sendable {
             for summary in left {
                 folder.missingCount += 1
                 note(summary.message, in: &folder.missing)
+                unpaired.missing[fingerprint, default: []].append(summary.message)
             }
             let copied = sources[fingerprint]?.isEmpty == false
             for summary in right {
@@ -191,14 +207,53 @@ public struct Verifier: Sendable {
                 } else {
                     folder.extraCount += 1
                     note(summary.message, in: &folder.extra)
+                    unpaired.extra[fingerprint, default: []].append(summary.message)
                 }
             }
         }
+        return unpaired
     }
 
     /// Dates compare only when both sides know one.
     private func same(_ a: Int?, _ b: Int?) -> Bool {
         guard let a, let b else { return true }
         return a == b
+    }
+}
+
+/// Missing and destination-only messages of every folder so far, by content, for sources
+/// whose keys span folders: a message missing from one destination folder and found only in
+/// another was copied before its labels changed — counted there, not as missing.
+struct UnpairedMessages {
+    private var missing: [Fingerprint: [(folder: Int, message: VerifyReport.Message)]] = [:]
+    private var extra: [Fingerprint: [(folder: Int, message: VerifyReport.Message)]] = [:]
+    /// The folder index of a destination folder no source folder maps to.
+    static let unlisted = -1
+
+    var hasMissing: Bool { !missing.isEmpty }
+
+    mutating func add(
+        _ unpaired: (missing: [Fingerprint: [VerifyReport.Message]], extra: [Fingerprint: [VerifyReport.Message]]), folder: Int
+    ) {
+        for (fingerprint, messages) in unpaired.missing { missing[fingerprint, default: []] += messages.map { (folder, $0) } }
+        for (fingerprint, messages) in unpaired.extra { extra[fingerprint, default: []] += messages.map { (folder, $0) } }
+    }
+
+    /// Moves each pair (same content, different folders) from "missing" and "only in the
+    /// destination" to ``VerifyReport/Folder/elsewhereCount``.
+    func pairAcrossFolders(in folders: inout [VerifyReport.Folder]) {
+        for (fingerprint, wanted) in missing {
+            var found = extra[fingerprint] ?? []
+            for (folder, message) in wanted {
+                guard let index = found.firstIndex(where: { $0.folder != folder }) else { continue }
+                let (other, stored) = found.remove(at: index)
+                folders[folder].missingCount -= 1
+                folders[folder].missing.removeAll { $0 == message }
+                folders[folder].elsewhereCount += 1
+                guard other != Self.unlisted else { continue }
+                folders[other].extraCount -= 1
+                folders[other].extra.removeAll { $0 == stored }
+            }
+        }
     }
 }

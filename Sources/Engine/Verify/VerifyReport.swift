@@ -35,6 +35,9 @@ public struct VerifyReport: Sendable, Codable, PrintableReport {
         public var extraCount = 0
         public var flagDifferenceCount = 0
         public var dateDifferenceCount = 0
+        /// Source messages not in this destination folder but in another one, for a source whose
+        /// keys span folders (a Gmail message relabelled after it was copied): not missing.
+        public var elsewhereCount = 0
         /// The first ``VerifyReport/listLimit`` of each kind.
         public var missing: [Message] = []
         public var duplicated: [Message] = []
@@ -75,7 +78,8 @@ public struct VerifyReport: Sendable, Codable, PrintableReport {
             if let error = folder.error {
                 line += "not compared [\(error)]"
             } else if folder.matches(exact: exact) {
-                line += "match (\(folder.matched) messages\(folder.extraCount > 0 ? ", \(folder.extraCount) only in the destination" : ""))"
+                line += "match (\(folder.matched) messages\(folder.extraCount > 0 ? ", \(folder.extraCount) only in the destination" : "")"
+                    + (folder.elsewhereCount > 0 ? ", \(folder.elsewhereCount) in another folder, relabelled since the copy" : "") + ")"
             } else {
                 var parts: [String] = []
                 if folder.missingCount > 0 { parts.append("\(folder.missingCount) missing") }
