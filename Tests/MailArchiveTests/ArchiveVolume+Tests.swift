@@ -52,7 +52,13 @@ import Testing
             #expect(entry.flagSet == message.flags)
             #expect(entry.internalDate == message.internalDate)
             #expect(entry.key == message.key)
+            // Message-ID, size and SHA-256 are what the message's own bytes give.
+            let bytes = try message.data.loadAll()
+            #expect(entry.messageID == HeaderScanner.scan(bytes).messageID)
+            #expect(entry.size == bytes.count)
+            #expect(entry.sha256 == SHA256.hash(bytes).hexString)
         }
+        #expect(check.entries.compactMap(\.messageID).count == messages.count)
         // Bytes come back exactly, member by member.
         let reader = try ArchiveReader(path: path)
         var found = 0

@@ -93,6 +93,46 @@ import Testing
         expectRefusal(path, mentioning: "over the limit", limits: limits)
     }
 
+    /// A one-member ustar archive, written by hand: `typeflag` `3` is a character device, `4` a
+    /// block device, `6` a FIFO (making real ones needs root).
+    private func specialFileArchive(_ directory: TemporaryDirectory, typeflag: Character, name: String) throws -> String {
+        var header = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int) { header.replaceSubrange(offset..<offset + text.utf8.count, with: Array(text.utf8)) }
+        put(name, at: 0)
+        put("0000644", at: 100)  // mode
+        put("0000000", at: 108)  // uid
+        put("0000000", at: 116)  // gid
+        put("00000000000", at: 124)  // size
+        put("14000000000", at: 136)  // mtime
+        put("        ", at: 148)  // checksum, counted as spaces
+        put(String(typeflag), at: 156)
+        put("ustar\u{0}00", at: 257)
+        put("0000001", at: 329)  // device major
+        put("0000003", at: 337)  // device minor
+        let checksum = header.reduce(0) { $0 + Int($1) }
+        put(String(checksum, radix: 8).leftPadded(to: 6) + "\u{0} ", at: 148)
+        try directory.write("special.tar", header + [UInt8](repeating: 0, count: 1024))
+        return directory.file("special.tar")
+    }
+
+    @Test("device and FIFO members are refused", arguments: ["3", "4", "6"] as [Character])
+    func devicesAndPipesAreRefused(typeflag: Character) throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        let path = try specialFileArchive(directory, typeflag: typeflag, name: "Maildir/cur/null")
+        expectRefusal(path, mentioning: "member \"Maildir/cur/null\" is a device, pipe or socket")
+    }
+
+    @Test func moreThanTheTotalBytesCapIsRefused() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        let path = try archive(directory, "total.tar.gz", members: (1...40).map { "Maildir/cur/\($0)" })
+        try readAll(path)  // accepted under the standard caps
+        var limits = ArchiveLimits.standard
+        limits.maximumTotalBytes = 300
+        expectRefusal(path, mentioning: "holds more than 300 bytes", limits: limits)
+    }
+
     @Test func tooManyMembersAreRefused() throws {
         let directory = try TemporaryDirectory("hostile")
         defer { directory.remove() }
@@ -102,4 +142,9 @@ import Testing
             try archive(directory, "many.tar", members: (1...5).map { "Maildir/cur/\($0)" }), mentioning: "more than 3",
             limits: limits)
     }
+}
+
+extension String {
+    /// The string with `0`s in front up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -46,6 +46,35 @@ enum ArchiveTesting {
         }
     }
 
+    /// Stores read messages into a new Maildir's INBOX: `Message-ID: <ID@example.org>`, arrived `age` seconds ago.
+    @discardableResult
+    static func storeMessages(into maildir: String, _ messages: [(id: String, age: TimeInterval)], now: Date = Date()) async throws
+        -> [MessageEnvelope]
+    {
+        let envelopes = messages.map { id, age in
+            MessageEnvelope(
+                bytes: Array("Message-ID: <\(id)@example.org>\nSubject: \(id)\n\nThe body of \(id).\n".utf8), folder: .inbox,
+                key: SourceKey(id), flags: FlagSet(system: [.seen]), internalDate: now.addingTimeInterval(-age))
+        }
+        let writer = try await MaildirStore(openingSink: maildir, options: StoreOptions()).openFolder(.inbox, subscribe: true)
+        _ = try await writer.store(envelopes)
+        try await writer.close()
+        return envelopes
+    }
+
+    /// Whether the file starts as `format` does (a tar has `ustar` at byte 257).
+    static func hasSignature(of format: ArchiveFormat, _ path: String) throws -> Bool {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(512))
+        switch format {
+        case .tarZstd: return bytes.starts(with: [0x28, 0xB5, 0x2F, 0xFD])
+        case .tarGzip: return bytes.starts(with: [0x1F, 0x8B])
+        case .tarXz: return bytes.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
+        case .tarBzip2: return bytes.starts(with: Array("BZh".utf8))
+        case .tar: return bytes.count >= 262 && Array(bytes[257..<262]) == Array("ustar".utf8)
+        case .zip: return bytes.starts(with: Array("PK".utf8))
+        }
+    }
+
     static func volumes(in directory: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
             .map { "\(directory)/\($0)" }
@@ -405,6 +434,153 @@ struct ArchiveCLITests {
         let bad = try await BuiltProducts.run(
             ["copy", "maildir:\(source)", "maildir:\(directory.file("x"))", "--map-regex", "([=a", "--quiet"])
         #expect(bad.status == 2)
+    }
+
+    @Test(
+        "archive --name without an extension and --archive-format writes that format with its extension; it verifies",
+        arguments: [("zst", ArchiveFormat.tarZstd), ("gz", .tarGzip), ("xz", .tarXz), ("bz2", .tarBzip2), ("tar", .tar), ("zip", .zip)])
+    func archiveFormatOption(option: String, format: ArchiveFormat) async throws {
+        let directory = try TemporaryDirectory("archive-format")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await ArchiveTesting.storeMessages(into: source, [("a", 5 * 86_400), ("b", 4 * 86_400), ("c", 3 * 86_400)])
+        let target = directory.file("archive")
+        let dayBefore = CivilDate.dayText(Date())
+        let run = try await BuiltProducts.run([
+            "archive", "maildir:\(source)", "--older-than", "1d", "--to", target, "--name", "mail-{date}",
+            "--archive-format", option, "--checkpoint", directory.file("job.sqlite"), "--quiet",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let volumes = ArchiveTesting.volumes(in: target)
+        let expected = Set([dayBefore, CivilDate.dayText(Date())].map { "\(target)/mail-\($0).\(format.fileExtension)" })
+        #expect(volumes.count == 1 && expected.contains(volumes[0]), "\(volumes)")
+        let volume = try #require(volumes.first)
+        #expect(try ArchiveTesting.hasSignature(of: format, volume))
+        let verified = try await BuiltProducts.run(["verify", "archive:\(volume)"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("Intact: all 3 message(s)"), "\(verified.stdout)")
+    }
+
+    @Test("archive --archive-format without --name names the volume mail-DATE with that format's extension")
+    func archiveFormatWithoutName() async throws {
+        let directory = try TemporaryDirectory("archive-format-default")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await ArchiveTesting.storeMessages(into: source, [("a", 3 * 86_400)])
+        let target = directory.file("archive")
+        let dayBefore = CivilDate.dayText(Date())
+        let run = try await BuiltProducts.run([
+            "archive", "maildir:\(source)", "--older-than", "1d", "--to", target, "--archive-format", "bzip2",
+            "--checkpoint", directory.file("job.sqlite"), "--quiet",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let expected = Set([dayBefore, CivilDate.dayText(Date())].map { "\(target)/mail-\($0).tar.bz2" })
+        let volume = try #require(ArchiveTesting.volumes(in: target).first)
+        #expect(expected.contains(volume), "\(volume)")
+        #expect(try ArchiveTesting.hasSignature(of: .tarBzip2, volume))
+    }
+
+    @Test("copy into archive:FILE.bin with --archive-format zip writes a zip that verifies")
+    func copyIntoArchiveWithoutExtension() async throws {
+        let directory = try TemporaryDirectory("archive-format-copy")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await storeGeneratedMessages(
+            into: try MaildirStore(openingSink: source, options: StoreOptions()), folders: [("INBOX", 3), ("Sent", 2)], seed: 71)
+        let archive = directory.file("mail.bin")
+        let copied = try await BuiltProducts.run([
+            "copy", "maildir:\(source)", "archive:\(archive)", "--archive-format", "zip", "--no-checkpoint", "--quiet",
+        ])
+        #expect(copied.status == 0, "\(copied.stdout)\(copied.stderr)")
+        #expect(try directory.read("mail.bin").starts(with: Array("PK".utf8)))
+        let verified = try await BuiltProducts.run(["verify", "archive:\(archive)"])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stdout.contains("Intact: all 5 message(s)"), "\(verified.stdout)")
+        // A name whose extension says otherwise is refused, not silently preferred; nothing is written.
+        let contradicted = try await BuiltProducts.run([
+            "copy", "maildir:\(source)", "archive:\(directory.file("mail.tar.zst"))", "--archive-format", "zip", "--no-checkpoint",
+        ])
+        #expect(contradicted.status == 2, "\(contradicted.stdout)\(contradicted.stderr)")
+        #expect((contradicted.stdout + contradicted.stderr).contains("--archive-format asks for .zip"))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("mail.tar.zst")))
+    }
+
+    @Test("archive --older-than 1d takes the mail that arrived over a day ago and leaves the newer")
+    func olderThanOneDay() async throws {
+        let directory = try TemporaryDirectory("archive-older-than")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        let stored = try await ArchiveTesting.storeMessages(
+            into: source, [("three-days", 3 * 86_400), ("two-days", 2 * 86_400), ("an-hour", 3_600)])
+        let target = directory.file("archive")
+        let run = try await BuiltProducts.run([
+            "archive", "maildir:\(source)", "--older-than", "1d", "--to", target, "--delete-from-source",
+            "--checkpoint", directory.file("job.sqlite"), "--quiet",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let volume = try #require(ArchiveTesting.volumes(in: target).first)
+        let check = try ArchiveVerifier.verify(path: volume)
+        #expect(check.isIntact)
+        #expect(Set(check.entries.compactMap(\.messageID)) == ["<three-days@example.org>", "<two-days@example.org>"])
+        let remaining = try await ArchiveTesting.contents(try MaildirStore(openingSource: source, options: StoreOptions()))
+        #expect(Array(remaining.keys) == [stored[2].fingerprint])
+    }
+
+    @Test("verify archive:FILE exits 1 and names the member when a message inside was changed")
+    func verifyFindsATamperedMember() async throws {
+        let directory = try TemporaryDirectory("archive-tampered")
+        defer { directory.remove() }
+        let source = directory.file("Maildir")
+        try await ArchiveTesting.storeMessages(into: source, [("kept", 86_400), ("changed", 86_400)])
+        let archive = directory.file("mail.tar")
+        let copied = try await BuiltProducts.run(["copy", "maildir:\(source)", "archive:\(archive)", "--no-checkpoint", "--quiet"])
+        #expect(copied.status == 0, "\(copied.stdout)\(copied.stderr)")
+        let intact = try await BuiltProducts.run(["verify", "archive:\(archive)"])
+        #expect(intact.status == 0, "\(intact.stdout)\(intact.stderr)")
+        // One letter of a body, in the uncompressed tar (tar checksums cover only headers).
+        var bytes = try directory.read("mail.tar")
+        let body = try #require(bytes.firstRange(of: Array("The body of changed.".utf8)))
+        bytes[body.lowerBound] = UInt8(ascii: "t")
+        try directory.write("mail.tar", bytes)
+        let tampered = try await BuiltProducts.run(["verify", "archive:\(archive)"])
+        #expect(tampered.status == 1, "\(tampered.stdout)\(tampered.stderr)")
+        #expect(tampered.stdout.contains("SHA-256 differs from the manifest's"), "\(tampered.stdout)")
+        #expect(tampered.stdout.contains("NOT intact: 1 of 2 message(s)"), "\(tampered.stdout)")
+    }
+
+    @Test(
+        "a volume name that is taken gets -2 before its extension, then -3",
+        arguments: [
+            ("mail-{cutoff}.tar.zst", nil, "mail-2024-01-01"), ("mail-{cutoff}", ArchiveFormat.tarXz, "mail-2024-01-01"),
+            ("old.tgz", nil, "old"),
+        ] as [(String, ArchiveFormat?, String)])
+    func takenVolumeNames(template: String, format: ArchiveFormat?, stem: String) throws {
+        let directory = try TemporaryDirectory("archive-names")
+        defer { directory.remove() }
+        let ending = template.hasSuffix(".tgz") ? ".tgz" : ".\((format ?? .tarZstd).fileExtension)"
+        let cutoff = try #require(ArchiveSchedule.date("2024-01-01"))
+        func next() -> String {
+            ArchiveSchedule.volumePath(directory: directory.path, template: template, now: Date(), cutoff: cutoff, format: format)
+        }
+        #expect(next() == directory.file("\(stem)\(ending)"))
+        try directory.write("\(stem)\(ending)", "taken")
+        #expect(next() == directory.file("\(stem)-2\(ending)"))
+        try directory.write("\(stem)-2\(ending)", "taken")
+        #expect(next() == directory.file("\(stem)-3\(ending)"))
+    }
+
+    @Test(
+        "archive usage errors name the mistake and exit 2",
+        arguments: [
+            (["--force-expunge"], "--force-expunge only applies with --delete-from-source"),
+            (["--name", "mail-{date}.tar.gz", "--archive-format", "xz"], "makes a .tar.gz archive but --archive-format asks for .tar.xz"),
+            (["--name", "mail.tar", "--archive-format", "zst"], "makes a .tar archive but --archive-format asks for .tar.zst"),
+            (["--name", "mail-{date}"], "has no archive extension"),
+        ])
+    func archiveUsageErrorMessages(extra: [String], message: String) async throws {
+        let run = try await BuiltProducts.run(["archive", "maildir:/nonexistent", "--to", "/tmp/x", "--older-than", "1y"] + extra)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
     }
 
     @Test("usage errors: no cutoff, both cutoffs, a name without an archive extension")

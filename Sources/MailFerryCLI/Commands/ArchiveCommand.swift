@@ -26,7 +26,9 @@ struct ArchiveCommand: AsyncParsableCommand {
             rewritten under its lock).
 
             Name placeholders: {date} (today, YYYY-MM-DD), {time} (HHMMSS), {cutoff} \
-            (YYYY-MM-DD). An existing file is never overwritten: -2, -3… is added instead.
+            (YYYY-MM-DD). A name without an archive extension gets the one of --archive-format \
+            (which must agree with one it has). An existing file is never overwritten: -2, -3… is \
+            added instead.
 
             Examples:
               mailferry archive imaps://me@mail.example.com --older-than 365d --to ~/mail-archive
@@ -41,8 +43,10 @@ struct ArchiveCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory for the archive volumes (created when missing).", valueName: "dir"))
     var to: String
 
-    @Option(help: ArgumentHelp("File name of the new volume; the extension chooses the format.", valueName: "template"))
-    var name = "mail-{date}.tar.zst"
+    @Option(help: ArgumentHelp(
+        "File name of the new volume (default mail-{date}.tar.zst); the extension chooses the format, or --archive-format adds it.",
+        valueName: "template"))
+    var name: String?
 
     @Option(help: ArgumentHelp("Archive messages older than this: 365d, 52w, 12m, 2y (a number alone is days).", valueName: "age"))
     var olderThan: String?
@@ -100,11 +104,26 @@ struct ArchiveCommand: AsyncParsableCommand {
         if let before, ArchiveSchedule.date(before) == nil {
             throw ValidationError("--before \"\(before)\" is not a date (YYYY-MM-DD)")
         }
-        if name.contains("/") || name.hasPrefix(".") { throw ValidationError("--name is a file name, without / and not hidden") }
-        if ArchiveFormat(fileName: name) == nil {
-            throw ValidationError("--name \"\(name)\" has no archive extension (.tar.zst, .tar.gz, .tar.xz, .tar.bz2, .tar, .zip)")
+        if let name, name.contains("/") || name.hasPrefix(".") {
+            throw ValidationError("--name is a file name, without / and not hidden")
+        }
+        let asked = storeOptions.archiveFormat?.format
+        switch (ArchiveFormat(fileName: template), asked) {
+        case (nil, nil):
+            throw ValidationError(
+                "--name \"\(template)\" has no archive extension (.tar.zst, .tar.gz, .tar.xz, .tar.bz2, .tar, .zip); add one or give --archive-format")
+        case (let named?, let asked?) where named != asked:
+            throw ValidationError(
+                "--name \"\(template)\" makes a .\(named) archive but --archive-format asks for .\(asked); drop the extension or make them agree")
+        default: break
         }
         if forceExpunge && !deleteFromSource { throw ValidationError("--force-expunge only applies with --delete-from-source") }
+    }
+
+    /// The volume name template: `--name`, else `mail-{date}` with the `--archive-format` extension
+    /// (`.tar.zst` without one).
+    var template: String {
+        name ?? (storeOptions.archiveFormat == nil ? "mail-{date}.tar.zst" : "mail-{date}")
     }
 
     func run() async throws {
@@ -170,7 +189,8 @@ struct ArchiveCommand: AsyncParsableCommand {
             removedPartials = ArchiveSchedule.removeUnfinishedVolumes(in: directory)
         }
         defer { if directoryLock >= 0 { Foundation.close(directoryLock) } }
-        let volumePath = ArchiveSchedule.volumePath(directory: directory, template: name, now: now, cutoff: cutoff)
+        let volumePath = ArchiveSchedule.volumePath(
+            directory: directory, template: template, now: now, cutoff: cutoff, format: storeOptions.archiveFormat?.format)
         let sink: any MessageSink
         if dryRun {
             var capabilities = StoreCapabilities(maximumConcurrency: 1, updatesFlags: false)
@@ -290,13 +310,20 @@ enum ArchiveSchedule {
         return removed
     }
 
-    /// The path of a new volume: the template filled in, with `-2`, `-3`, … before the
-    /// extension when the name is taken (an archive is never overwritten).
-    static func volumePath(directory: String, template: String, now: Date, cutoff: Date) -> String {
-        let name = template.replacingOccurrences(of: "{date}", with: CivilDate.dayText(now))
+    /// The path of a new volume: the template filled in, `format`'s extension added when it has
+    /// none (`.tar.zst` when `format` is `nil` too), and `-2`, `-3`, … before the extension when
+    /// the name is taken (an archive is never overwritten).
+    static func volumePath(directory: String, template: String, now: Date, cutoff: Date, format wanted: ArchiveFormat? = nil) -> String {
+        var name = template.replacingOccurrences(of: "{date}", with: CivilDate.dayText(now))
             .replacingOccurrences(of: "{time}", with: CivilDate.timeText(now))
             .replacingOccurrences(of: "{cutoff}", with: CivilDate.dayText(cutoff))
-        let format = ArchiveFormat(fileName: name) ?? .tarZstd
+        let format: ArchiveFormat
+        if let named = ArchiveFormat(fileName: name) {
+            format = named
+        } else {
+            format = wanted ?? .tarZstd
+            name += ".\(format.fileExtension)"
+        }
         let lowered = name.lowercased()
         let suffix = [".\(format.fileExtension)", ".tgz", ".tzst", ".txz", ".tbz2", ".tbz"].first { lowered.hasSuffix($0) } ?? ""
         let stem = String(name.dropLast(suffix.count))

@@ -18,9 +18,16 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
     private let volume: ArchiveVolumeWriter
     private var closeError: (any Error)?
 
-    /// Prepares a new volume at `path` (its format from the name, or `format`).
-    public init(path: String, format: ArchiveFormat? = nil, threads: Int = 1, limits: ArchiveLimits = .standard) throws {
-        let format = try ArchiveFormat(fileName: path) ?? format ?? ArchiveFormat.from(path: path)
+    /// Prepares a new volume at `path` (its format from the name, or `format`; a name and a
+    /// `format` that disagree are refused rather than one silently winning).
+    public init(path: String, format asked: ArchiveFormat? = nil, threads: Int = 1, limits: ArchiveLimits = .standard) throws {
+        if let named = ArchiveFormat(fileName: path), let asked, named != asked {
+            throw MailError(
+                .unsupported, scope: .store, retry: .never,
+                "the name makes a .\(named.fileExtension) archive but --archive-format asks for .\(asked.fileExtension); drop the extension or make them agree",
+                path: path)
+        }
+        let format = try ArchiveFormat(fileName: path) ?? asked ?? ArchiveFormat.from(path: path)
         if FileManager.default.fileExists(atPath: path) {
             throw MailError.store(
                 .unwritable, "the archive exists already; MailFerry never overwrites one (choose another name)", path: path)
