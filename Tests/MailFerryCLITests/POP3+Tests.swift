@@ -130,6 +130,31 @@ struct POP3CLITests {
         #expect(seen == ["<r1@shop.example>": true, "<r2@shop.example>": false])
     }
 
+    @Test("a daily download budget pauses POP3 reading (the session ended, a new one later), says until when, and loses nothing")
+    func downloadBudgetPauses() async throws {
+        try server.reset(user: "popd")
+        try await seed("popd", count: 12, seed: 67)
+        let source = try await StoreFactory.openSource(try StoreEndpoint(parsing: pop3("popd")), options: options())
+        let total = try await source.listFolders().first?.byteCount ?? 0
+        await source.close()
+        #expect(total > 0)
+        let directory = try TemporaryDirectory("pop3-budget")
+        defer { directory.remove() }
+        let maildir = directory.file("out")
+        // About a third of the mailbox per 1.5 s window: at least one pause, at most a few.
+        let run = try await BuiltProducts.run(
+            [
+                "copy", pop3("popd"), "maildir:\(maildir)", "--ca-file", server.caFile, "--checkpoint", directory.file("job.sqlite"),
+                "--daily-download-limit", String(total / 3), "--budget-window", "1.5", "--json",
+            ], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = try json(run.stdout)
+        #expect((report["totals"] as? [String: Any])?["copied"] as? Int == 12)
+        let notes = report["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("source daily budget of \(total / 3) bytes is used up") && $0.contains("pausing until") }, "\(notes)")
+        try await expectSame("popd", maildir: maildir, count: 12, step: 0)
+    }
+
     @Test("POP3-only options are refused for other sources; deleting needs the checkpoint", arguments: [
         ["copy", "mbox:/nonexistent.mbox", "maildir:/tmp/x", "--mark-seen"],
         ["copy", "mbox:/nonexistent.mbox", "maildir:/tmp/x", "--delete-after-copy"],

@@ -26,6 +26,8 @@ final class POP3FolderReader: MessageReader {
     private var number = 0
     private(set) var bytesConsumed = 0
     private(set) var bytesExpected: Int?
+    /// Until when the daily budget holds reading back.
+    private var pausedUntil: Date?
 
     init(store: POP3Store, folder: FolderPath, selection: MessageSelection) {
         self.store = store
@@ -36,6 +38,7 @@ final class POP3FolderReader: MessageReader {
     func next() async throws -> SourceItem? {
         while true {
             do {
+                try await waitOutBudget()
                 if !started {
                     try await start()
                     started = true
@@ -51,6 +54,26 @@ final class POP3FolderReader: MessageReader {
                 throw POP3Store.mailError(error, scope: .folder, folder: folder)
             }
         }
+    }
+
+    /// Pauses while the daily budget is used up. A POP3 session cannot idle for hours: it is
+    /// ended without QUIT (so nothing is deleted) and a new one lists what is left afterwards.
+    private func waitOutBudget() async throws {
+        guard let budget = store.budget else { return }
+        let (pause, note) = await budget.carryOver()
+        if let note { store.announce?(note) }
+        if let pause {
+            store.announce?(pause.reason)
+            pausedUntil = pause.until
+        }
+        guard let until = pausedUntil else { return }
+        pausedUntil = nil
+        let wait = until.timeIntervalSinceNow
+        guard wait > 0 else { return }
+        session?.connection.close()
+        session = nil
+        started = false
+        try await Task.sleep(for: .seconds(wait))
     }
 
     /// Takes a session and works out what to fetch: everything selected not yet handed out.
@@ -99,6 +122,10 @@ final class POP3FolderReader: MessageReader {
             try piece.withUnsafeReadableBytes { try spool.append($0) }
         }
         advance(entry)
+        if let budget = store.budget, let pause = await budget.count(entry.size) {
+            store.announce?(pause.reason)
+            pausedUntil = pause.until
+        }
         let (data, fingerprint) = try spool.finish()
         number += 1
         let flags: FlagSet = store.settings.markSeen ? FlagSet(system: [.seen]) : .empty

@@ -20,6 +20,10 @@ public final class POP3Store: MessageSource {
     let settings: POP3SourceOptions
     public let capabilities: StoreCapabilities
     let folderPath: FolderPath
+    /// The daily download budget (a profile's or `--daily-download-limit`), when one applies.
+    let budget: TransferBudget?
+    /// Told of every pause for the budget.
+    let announce: (@Sendable (String) -> Void)?
 
     /// A logged-in session and its listing, parked between uses.
     struct Session: Sendable {
@@ -34,13 +38,22 @@ public final class POP3Store: MessageSource {
     /// Connects and logs in, so that a wrong password or an unreachable server fails here.
     public static func open(_ endpoint: POP3Endpoint, options: ConnectionOptions, settings: POP3SourceOptions) async throws -> POP3Store {
         let configuration = try options.pop3Configuration(for: endpoint)
-        let store = try POP3Store(endpoint: endpoint, configuration: configuration, settings: settings)
+        let budget = options.dailyBudget.map {
+            TransferBudget(limit: $0, window: options.budgetWindow, side: "source", ledger: options.budgetLedger)
+        }
+        let store = try POP3Store(
+            endpoint: endpoint, configuration: configuration, settings: settings, budget: budget, announce: options.throttleObserver)
         let connection = try await store.connect(scope: .store)
         store.park(Session(connection: connection, listing: nil))
         return store
     }
 
-    private init(endpoint: POP3Endpoint, configuration: POP3Configuration, settings: POP3SourceOptions) throws {
+    private init(
+        endpoint: POP3Endpoint, configuration: POP3Configuration, settings: POP3SourceOptions, budget: TransferBudget?,
+        announce: (@Sendable (String) -> Void)?
+    ) throws {
+        self.budget = budget
+        self.announce = announce
         self.endpoint = endpoint
         self.configuration = configuration
         self.settings = settings
