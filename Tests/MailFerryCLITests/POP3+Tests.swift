@@ -155,6 +155,49 @@ struct POP3CLITests {
         try await expectSame("popd", maildir: maildir, count: 12, step: 0)
     }
 
+    @Test("a profile's [pop3] login order is followed: LOGIN first when it says so; a token-only profile gets no password at all")
+    func profileLoginOrder() async throws {
+        try server.reset(user: "popd")
+        try await seed("popd", count: 2, seed: 71)
+        let directory = try TemporaryDirectory("pop3-auth-order")
+        defer { directory.remove() }
+        let profiles = directory.file("config/mailferry/profiles")
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        for (name, order) in [("pop-login-first", #"["login", "plain"]"#), ("pop-token-only", #"["xoauth2"]"#)] {
+            try Data(
+                """
+                name = "\(name)"
+                display_name = "\(name)"
+                [pop3]
+                host = "\(server.host)"
+                port = \(server.pop3sPort)
+                security = "tls"
+                auth = \(order)
+                """.utf8
+            ).write(to: URL(fileURLWithPath: "\(profiles)/\(name).toml"))
+        }
+        var environment = self.environment
+        environment["XDG_CONFIG_HOME"] = directory.file("config")
+        func run(_ profile: String) async throws -> (status: Int32, output: String, trace: String) {
+            let trace = directory.file("\(profile).trace")
+            let run = try await BuiltProducts.run(
+                [
+                    "copy", pop3("popd"), "maildir:\(directory.file(profile))", "--ca-file", server.caFile, "--no-checkpoint",
+                    "--source-profile", profile, "--trace", trace,
+                ], environment: environment)
+            let text = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
+            return (run.status, run.stdout + run.stderr, text)
+        }
+        let login = try await run("pop-login-first")
+        #expect(login.status == 0, "\(login.output)")
+        #expect(login.trace.contains("AUTH LOGIN"), "\(login.trace.prefix(2000))")
+        #expect(!login.trace.contains("AUTH PLAIN"))
+        let token = try await run("pop-token-only")
+        #expect(token.status == 3, "\(token.output)")
+        #expect(token.output.contains("takes only XOAUTH2"), "\(token.output)")
+        #expect(!token.trace.contains("PASS") && !token.trace.contains("AUTH "), "\(token.trace.prefix(2000))")
+    }
+
     @Test("POP3-only options are refused for other sources; deleting needs the checkpoint", arguments: [
         ["copy", "mbox:/nonexistent.mbox", "maildir:/tmp/x", "--mark-seen"],
         ["copy", "mbox:/nonexistent.mbox", "maildir:/tmp/x", "--delete-after-copy"],

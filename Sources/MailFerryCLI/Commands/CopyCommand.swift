@@ -129,8 +129,10 @@ struct CopyCommand: AsyncParsableCommand {
             fallback: serverOptions.profile)
         var profileNotes: [String] = []
         if let sourceProfile {
+            var isPOP3 = false
+            if case .pop3 = sourceEndpoint { isPOP3 = true }
             profileNotes += ProfileResolver.apply(
-                sourceProfile, asSource: true, to: &options.source, userConnections: serverOptions.connections != nil)
+                sourceProfile, asSource: true, to: &options.source, userConnections: serverOptions.connections != nil, pop3: isPOP3)
         }
         if let destinationProfile {
             profileNotes += ProfileResolver.apply(

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import IMAPClient
 import MailCore
+import POP3Client
 import ProviderProfiles
 import Stores
 
@@ -94,7 +95,7 @@ enum ProfileResolver {
     /// What a profile fills in for one side, written into `options` unless the user said
     /// otherwise; returns a note per setting for the report.
     static func apply(
-        _ profile: ProviderProfile, asSource: Bool, to connection: inout ConnectionOptions, userConnections: Bool
+        _ profile: ProviderProfile, asSource: Bool, to connection: inout ConnectionOptions, userConnections: Bool, pop3: Bool = false
     ) -> [String] {
         var notes: [String] = []
         let side = asSource ? "source" : "destination"
@@ -109,9 +110,11 @@ enum ProfileResolver {
             connection.dailyBudget = budget
             notes.append("profile \(profile.name): the \(side) pauses after \(CopyReport.formatBytes(budget)) a day (the provider's limit)")
         }
-        if connection.mechanism == .automatic, let order = profile.imap?.auth, !order.isEmpty {
+        let server = pop3 ? profile.pop3 : profile.imap
+        if connection.mechanism == .automatic, connection.pop3Mechanism == .automatic, let order = server?.auth, !order.isEmpty {
             // CRAM-MD5 is not spoken here; the rest map one to one.
             connection.preferredMechanisms = order.compactMap { IMAPConfiguration.Mechanism(rawValue: $0.rawValue) }
+            connection.pop3PreferredMechanisms = order.compactMap { POP3Configuration.Mechanism(rawValue: $0.rawValue) }
             notes.append(
                 "profile \(profile.name): the \(side) logs in with "
                     + order.map { $0.rawValue.uppercased() }.joined(separator: ", ") + ", the first the server offers (--\(asSource ? "source" : "dest")-auth chooses another)")

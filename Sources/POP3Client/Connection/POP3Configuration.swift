@@ -32,6 +32,10 @@ public struct POP3Configuration: Sendable {
     public var username: String
     public var secret: Secret
     public var mechanism: Mechanism = .automatic
+    /// A provider profile's order for `automatic`, most preferred first: the first that suits the
+    /// secret and that the server offers. When none in the list suits the secret, logging in is
+    /// refused before the secret is read (a provider that takes only tokens).
+    public var preferredMechanisms: [Mechanism] = []
     /// APOP is used only when this is set (or ``mechanism`` is `.apop`): it rests on MD5.
     public var allowAPOP = false
     /// PEM file with the certificate authorities to trust; `nil` uses the system's trust store.

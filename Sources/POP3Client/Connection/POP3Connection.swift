@@ -216,6 +216,7 @@ public final class POP3Connection: Sendable {
             }
             return configuration.mechanism
         }
+        if let preferred = try preferredMechanism(sasl: sasl, capabilities: capabilities) { return preferred }
         switch configuration.secret {
         case .oauth2Token:
             if sasl.contains("XOAUTH2") { return .xoauth2 }
@@ -227,6 +228,33 @@ public final class POP3Connection: Sendable {
             if capabilities["USER"] != nil || capabilities.isEmpty { return .user }
             if sasl.contains("LOGIN") { return .login }
             return .user
+        }
+    }
+
+    /// The first of the profile's mechanisms (``POP3Configuration/preferredMechanisms``) that
+    /// suits the secret and that the server offers; `nil` without an order, or when the server
+    /// offers none of them. Throws when the order has no mechanism for this kind of secret.
+    private func preferredMechanism(sasl: Set<String>, capabilities: [String: [String]]) throws -> POP3Configuration.Mechanism? {
+        guard !configuration.preferredMechanisms.isEmpty else { return nil }
+        let suitable: [POP3Configuration.Mechanism]
+        switch configuration.secret {
+        case .oauth2Token: suitable = [.xoauth2, .oauthbearer]
+        case .password: suitable = [.plain, .login, .user, .apop]
+        }
+        let wanted = configuration.preferredMechanisms.filter(suitable.contains)
+        guard !wanted.isEmpty else {
+            let names = configuration.preferredMechanisms.map { $0.rawValue.uppercased() }.joined(separator: ", ")
+            let given = suitable.contains(.plain) ? "a password" : "an OAuth2 token"
+            throw POP3Error.noUsableMechanism(
+                "the provider's profile says this server takes only \(names); \(given) would be refused, so it was not sent")
+        }
+        return wanted.first { mechanism in
+            switch mechanism {
+            case .user: return capabilities["USER"] != nil || capabilities.isEmpty
+            case .apop: return configuration.allowAPOP && Self.apopTimestamp(state.withLock { $0.greeting.text }) != nil
+            case .automatic: return false
+            default: return sasl.contains(mechanism.rawValue.uppercased())
+            }
         }
     }
 

@@ -14,6 +14,8 @@ public struct ConnectionOptions: Sendable {
     public var mechanism: IMAPConfiguration.Mechanism = .automatic
     /// A provider profile's login order for `automatic` (see ``IMAPConfiguration/preferredMechanisms``).
     public var preferredMechanisms: [IMAPConfiguration.Mechanism] = []
+    /// The same for POP3 (the profile's `[pop3]` order).
+    public var pop3PreferredMechanisms: [POP3Configuration.Mechanism] = []
     /// Certificate authorities to trust instead of the system's.
     public var caFile: String?
     /// Accept any certificate (loudly announced; never the default).
@@ -91,6 +93,7 @@ public struct ConnectionOptions: Sendable {
         var configuration = POP3Configuration(
             host: endpoint.host, port: endpoint.port, security: endpoint.security, username: endpoint.username, secret: secret)
         configuration.mechanism = pop3Mechanism
+        configuration.preferredMechanisms = pop3PreferredMechanisms
         configuration.allowAPOP = allowAPOP || pop3Mechanism == .apop
         configuration.caFile = caFile
         configuration.insecureSkipVerification = insecureTLS
