@@ -8,8 +8,8 @@ harness="${MAILFERRY_BENCH_HARNESS:-$repo/../shared/bench}"
 harness="$(cd "$harness" && pwd)"
 
 "$repo/scripts/install-build-deps.sh"
-(cd "$repo" && timeout 1800 swift build -c release --product mailferry >&2)
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/mailferry"
+(cd "$repo" && timeout 1800 swift build -c release --static-swift-stdlib --product mailferry >&2)
+bin="$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)/mailferry"
 
 # Dovecot's unprivileged processes must reach the harness's files: keep them out of /root.
 export BENCH_CACHE="${BENCH_CACHE:-/var/tmp/mailferry-bench}"

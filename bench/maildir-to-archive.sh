@@ -29,8 +29,8 @@ export BENCH_CACHE="${BENCH_CACHE:-/var/tmp/mailferry-bench}"
 mkdir -p "$BENCH_CACHE"
 
 "$repo/scripts/install-build-deps.sh"
-(cd "$repo" && timeout 1800 swift build -c release --product mailferry >&2)
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/mailferry"
+(cd "$repo" && timeout 1800 swift build -c release --static-swift-stdlib --product mailferry >&2)
+bin="$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)/mailferry"
 
 corpus="$BENCH_CACHE/corpus-$size"
 if [ ! -d "$corpus/maildir" ]; then
