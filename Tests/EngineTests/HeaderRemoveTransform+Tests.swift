@@ -38,6 +38,21 @@ struct HeaderRemoveTransformTests {
         #expect(outcome.envelope.fingerprint == Self.envelope(text).fingerprint)
     }
 
+    @Test("a message without any line feed (CR only) is left whole, never emptied")
+    func noLineFeed() throws {
+        let text = "X-Spam: 1\rSubject: s\r\rbody\r"
+        let outcome = try HeaderRemoveTransform(patterns: ["X-Spam"]).apply(to: Self.envelope(text))
+        #expect(outcome.changes.isEmpty)
+        #expect(try outcome.envelope.data.loadAll() == Array(text.utf8))
+    }
+
+    @Test("a removed Message-ID is no longer the envelope's (recovery and dedup look for what is stored)")
+    func removedMessageID() throws {
+        let outcome = try HeaderRemoveTransform(patterns: ["Message-ID"]).apply(to: Self.envelope("Message-ID: <m@x>\nSubject: s\n\nb\n"))
+        #expect(Self.envelope("Message-ID: <m@x>\n\n").messageID == "<m@x>")
+        #expect(outcome.envelope.messageID == nil)
+    }
+
     @Test("what was removed is reported per field name, with a count")
     func reportsChanges() throws {
         let result = try Self.removed(["Received"], from: "Received: a\nReceived: b\nSubject: s\n\n")

@@ -63,8 +63,10 @@ final class FolderResume {
 
     /// For a source whose keys name a message in all its folders: messages the job copied from
     /// another folder (a Gmail message whose labels changed) are not copied again here.
-    func excludeDoneElsewhere() async throws {
-        doneElsewhere = try await checkpoint.doneKeys(outside: folder.id).subtracting(folder.done.keys)
+    /// Only keys with `prefix` span folders (Gmail's Spam and Trash keep per-folder keys).
+    func excludeDoneElsewhere(prefix: String) async throws {
+        doneElsewhere = try await checkpoint.doneKeys(outside: folder.id).filter { $0.value.hasPrefix(prefix) }
+            .subtracting(folder.done.keys)
     }
 
     /// Stops a folder that lost most of its messages since the last run, unless allowed.
@@ -176,7 +178,7 @@ final class FolderResume {
     var skippedBySelection: Int {
         if options.retryFailed { return max(0, (source.messageCount ?? 0) - folder.failed.count) }
         if sourceReplaced { return 0 }
-        return folder.done.count + folder.failed.values.filter { $0.retry == .never }.count
+        return folder.done.count + folder.failed.values.filter { $0.retry == .never }.count + doneElsewhere.count
     }
 
     /// Decides what to do with a message the source yielded; `identity` is the message as the

@@ -39,7 +39,7 @@ extension CopyEngine {
                 let loaded = try await FolderResume.load(checkpoint: checkpoint, entry: entry, options: options.resume)
                 // A source the run deletes from (--delete-after-copy) is meant to shrink.
                 if options.removal == nil { try loaded.checkShrink() }
-                if source.capabilities.keysSpanFolders { try await loaded.excludeDoneElsewhere() }
+                if let prefix = source.capabilities.folderSpanningKeyPrefix { try await loaded.excludeDoneElsewhere(prefix: prefix) }
                 resume = loaded
             } catch {
                 outcome.record(error, folder: entry.source.path)

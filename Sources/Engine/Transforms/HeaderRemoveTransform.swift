@@ -32,6 +32,7 @@ public struct HeaderRemoveTransform: MessageTransform {
         var dropping = false
         var line: [UInt8] = []
         var removed: [String: Int] = [:]
+        var sawLineFeed = false
         func finishLine() throws {
             defer { line.removeAll(keepingCapacity: true) }
             let content = line.last == 0x0a ? line.dropLast(line.dropLast().last == 0x0d ? 2 : 1) : line[...]
@@ -57,6 +58,7 @@ public struct HeaderRemoveTransform: MessageTransform {
             var start = chunk.startIndex
             for index in chunk.indices where inHeader {
                 if chunk[index] == 0x0a {
+                    sawLineFeed = true
                     line += chunk[start...index]
                     start = index + 1
                     try finishLine()
@@ -72,12 +74,18 @@ public struct HeaderRemoveTransform: MessageTransform {
                 try spool.append(UnsafeRawBufferPointer(rebasing: chunk[start...]))
             }
         }
+        // Without any line feed there are no header lines to tell apart: the message stays whole.
+        guard sawLineFeed else { return TransformOutcome(envelope: envelope) }
         if !line.isEmpty { try finishLine() }  // a message that is all header, without a final line break
         guard !removed.isEmpty else { return TransformOutcome(envelope: envelope) }
         let (data, fingerprint) = try spool.finish()
         var changed = envelope
         changed.data = data
         changed.fingerprint = fingerprint
+        // A removed Message-ID or Date must not be looked for in the stored copy.
+        let headers = HeaderScanner.scan(try data.prefix(HeaderScanner.scanLimit))
+        changed.messageID = headers.messageID
+        changed.dateHeader = headers.date
         return TransformOutcome(
             envelope: changed, changes: removed.keys.sorted().map { "\($0) removed\(removed[$0]! > 1 ? " (\(removed[$0]!)×)" : "")" })
     }

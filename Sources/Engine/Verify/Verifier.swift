@@ -106,8 +106,12 @@ public struct Verifier: Sendable {
                 // A label with no message left is no source folder: its destination folder may hold them.
                 let compared = Set(groups.map(\.destination))
                 for info in destinationFolders where info.isSelectable && !compared.contains(info.path) {
-                    let read = try await collect(destination, info, mask: mask, dates: dates)
-                    unpaired.add(([:], read.messages.mapValues { $0.map(\.message) }), folder: UnpairedMessages.unlisted)
+                    do {
+                        let read = try await collect(destination, info, mask: mask, dates: dates)
+                        unpaired.add(([:], read.messages.mapValues { $0.map(\.message) }), folder: UnpairedMessages.unlisted)
+                    } catch {
+                        report.notes.append("\(info.path.displayName) could not be read to find relabelled messages in: \(error)")
+                    }
                 }
             }
             unpaired.pairAcrossFolders(in: &report.folders)

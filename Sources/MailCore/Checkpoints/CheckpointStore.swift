@@ -20,7 +20,7 @@ public protocol CheckpointStore: Sendable {
     /// Marks messages as being written, with where the sink said new messages would appear.
     func markInFlight(_ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID) async throws
     /// Keys recorded as done in any folder pair but `folder` (for sources whose keys span
-    /// folders, ``StoreCapabilities/keysSpanFolders``).
+    /// folders, ``StoreCapabilities/folderSpanningKeyPrefix``).
     func doneKeys(outside folder: FolderCheckpoint.ID) async throws -> Set<SourceKey>
     /// Marks messages as stored (replacing any earlier row with the same key).
     func markDone(_ messages: [DoneMessage], folder: FolderCheckpoint.ID) async throws

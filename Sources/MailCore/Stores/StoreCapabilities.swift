@@ -37,10 +37,14 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     /// What a message needs repaired before this sink takes it (IMAP: no NULs or stray CRs,
     /// ASCII headers without UTF8=ACCEPT); `nil` for stores that keep any bytes (files).
     public var requiredRepairs: RepairPolicy?
-    /// Whether, as a source, a message's key names it across all of the source's folders
-    /// (Gmail's X-GM-MSGID when each message is copied once): a message the job copied from one
-    /// folder is not copied again when it shows up in another (its labels changed).
-    public var keysSpanFolders = false
+    /// As a source: keys with this prefix name a message across all of the source's folders
+    /// (Gmail's `gm:` X-GM-MSGID when each message is copied once), so a message the job copied
+    /// from one folder is not copied again when it shows up in another (its labels changed).
+    /// `nil`: keys are per folder.
+    public var folderSpanningKeyPrefix: String?
+
+    /// Whether some keys span folders (``folderSpanningKeyPrefix``).
+    public var keysSpanFolders: Bool { folderSpanningKeyPrefix != nil }
 
     public init(
         systemFlags: FlagSet.System = .all, keywords: KeywordSupport = .unlimited, internalDate: Bool = true,

@@ -33,7 +33,7 @@ public final class GmailLabelSource: MessageSource {
     /// Once per message, its Gmail id names it whatever folder its labels give it now.
     public var capabilities: StoreCapabilities {
         var capabilities = store.capabilities
-        capabilities.keysSpanFolders = policy.mode == .oneFolder
+        capabilities.folderSpanningKeyPrefix = policy.mode == .oneFolder ? "gm:" : nil
         return capabilities
     }
 

@@ -40,8 +40,19 @@ extension IMAPFolderWriter {
             return max(next, 1)
         }
         let limit = store.messageLimit(connection)
-        // Under a message limit each search examines one slice of the folder by message number.
-        let scopes: [[SearchArgument]] = limit.slices(exists: exists)?.map { [.set(UIDSet(ranges: [$0]))] } ?? [[]]
+        var scopes: [[SearchArgument]] = [[]]
+        if limit.slices(exists: exists) != nil {
+            // Under a message limit: the UIDs from the lowest position on, listed in slices, then
+            // each search names at most the limit of them (UIDs do not shift with expunges).
+            let floor = messages.map { lowest($0.position) }.min() ?? 1
+            var uids: [UInt32] = []
+            try await IMAPFetchScan.runFolder(connection, exists: exists, limit: limit, items: ["UID"]) { message in
+                if message.uid >= floor { uids.append(message.uid) }
+            }
+            uids.sort()
+            scopes = uids.chunked(limit.chunk(Int.max)).map { [.key("UID"), .set(UIDSet($0))] }
+            guard !scopes.isEmpty else { return [:] }
+        }
         var searches: [(from: UInt32, command: IMAPConnection.Submitted)] = []
         var headerless: UInt32?
         for message in messages {

@@ -18,13 +18,14 @@ struct IMAPMessageLimit: Sendable, Equatable {
     /// `preferred`, or the limit when that is lower.
     func chunk(_ preferred: Int) -> Int { min(preferred, value ?? preferred) }
 
-    /// Message-number slices covering a folder of `exists` messages, each within the limit;
-    /// `nil` when one command may cover the whole folder.
-    func slices(exists: UInt32) -> [ClosedRange<UInt32>]? {
+    /// Message-number slices covering a folder of `exists` messages, each within the limit,
+    /// made as they are used; `nil` when one command may cover the whole folder.
+    func slices(exists: UInt32) -> LazyMapSequence<StrideThrough<UInt32>, ClosedRange<UInt32>>? {
         guard let value, exists > UInt32(clamping: value) else { return nil }
         let step = UInt32(clamping: value)
-        return stride(from: UInt32(1), through: exists, by: Int(step)).map { start in
-            start...min(exists, start + (step - 1))
+        // `start + min(…)` never passes `exists`, so no overflow near 2^32.
+        return stride(from: UInt32(1), through: exists, by: Int(step)).lazy.map { start in
+            start...(start + min(step - 1, exists - start))
         }
     }
 }

@@ -218,7 +218,7 @@ public final class IMAPStore: MessageSource, MessageSink {
             }
             let limit = messageLimit(connection)
             var since: UInt64?
-            // Sliced under a message limit, the listing is a whole one (CHANGEDSINCE needs UID FETCH).
+            // Sliced under a message limit, the listing is a whole one (the sliced FETCH sends no CHANGEDSINCE).
             if condStore, limit.slices(exists: exists) == nil, let token, let slash = token.firstIndex(of: "/"),
                 token[..<slash] == String(validity)
             {

@@ -16,7 +16,9 @@ actor TransferBudget {
     private let window: Double
     private let side: String
     private let ledger: TransferBudgetLedger?
-    private var ledgerRead = false
+    /// The ledger's read, shared by every caller that arrives while it runs.
+    private var ledgerRead: Task<TransferBudgetUsage?, Never>?
+    private var carried = false
     private var windowStart: Date?
     private var windowBytes = 0
 
@@ -29,13 +31,21 @@ actor TransferBudget {
 
     /// What an earlier run of the job left, read once: a pause when it used the whole budget in
     /// a window not yet over; else its usage is carried on, with a note saying so.
+    /// Every caller waits for the one read (folders start together), and nothing is counted
+    /// before it is applied; only the caller that applies it gets the pause and the note.
     func carryOver() async -> (pause: Pause?, note: String?) {
-        guard !ledgerRead else { return (nil, nil) }
-        ledgerRead = true
-        guard let usage = await ledger?.usage(side: side) else { return (nil, nil) }
+        if carried { return (nil, nil) }
+        let read = ledgerRead ?? Task { [ledger, side] in await ledger?.usage(side: side) }
+        ledgerRead = read
+        let usage = await read.value
+        guard !carried else { return (nil, nil) }  // another caller applied it meanwhile
+        carried = true
+        guard let usage else { return (nil, nil) }
         let end = usage.windowStart.addingTimeInterval(window)
         guard end > Date(), usage.bytes > 0 else { return (nil, nil) }
-        if usage.bytes >= limit {
+        windowStart = usage.windowStart
+        windowBytes += usage.bytes
+        if windowBytes >= limit {
             return (
                 Pause(
                     until: end,
@@ -43,35 +53,30 @@ actor TransferBudget {
                 nil
             )
         }
-        windowStart = usage.windowStart
-        windowBytes = usage.bytes
         return (nil, "the \(side) daily budget goes on from an earlier run: \(usage.bytes) of \(limit) bytes used since \(Self.clock(usage.windowStart))")
     }
 
     /// Counts bytes already moved; a pause when that used the budget up.
+    /// The window stays as it is until it ends (messages already in flight are counted in it),
+    /// so a restart before then pauses too; the pause comes once, when the budget is crossed.
     func count(_ bytes: Int) async -> Pause? {
         guard bytes > 0 else { return nil }
+        let carriedPause = await carryOver().pause
         let now = Date()
         rollWindow(at: now)
         if windowStart == nil { windowStart = now }
+        let wasUnder = windowBytes < limit
         windowBytes += bytes
-        guard windowBytes >= limit, let start = windowStart else {
-            await save()
-            return nil
-        }
-        let end = start.addingTimeInterval(window)
-        let pause = Pause(until: end, reason: usedUp(since: start))
-        windowStart = nil
-        windowBytes = 0
-        // Kept as used up until the window's end, so a restart before then pauses too.
-        await ledger?.record(TransferBudgetUsage(windowStart: start, bytes: limit), side: side)
-        return pause
+        await save()
+        guard wasUnder, windowBytes >= limit, let start = windowStart else { return carriedPause }
+        return Pause(until: start.addingTimeInterval(window), reason: usedUp(since: start))
     }
 
     /// Reserves `bytes` before moving them: `nil` when they fit in the window (counted), else
     /// the pause to wait out before asking again. A message larger than the whole budget goes
     /// alone in a fresh window.
     func reserve(_ bytes: Int) async -> Pause? {
+        if let pause = await carryOver().pause { return pause }
         let now = Date()
         rollWindow(at: now)
         if windowBytes == 0 || windowBytes + bytes <= limit {
