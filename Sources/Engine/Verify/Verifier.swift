@@ -108,7 +108,7 @@ public struct Verifier: Sendable {
                 for info in destinationFolders where info.isSelectable && !compared.contains(info.path) {
                     do {
                         let read = try await collect(destination, info, mask: mask, dates: dates)
-                        unpaired.add(([:], read.messages.mapValues { $0.map(\.message) }), folder: UnpairedMessages.unlisted)
+                        unpaired.add(UnpairedMessages.Folder(extra: read.messages.mapValues { $0.map(\.message) }), folder: UnpairedMessages.unlisted)
                     } catch {
                         report.notes.append("\(info.path.displayName) could not be read to find relabelled messages in: \(error)")
                     }
@@ -165,8 +165,8 @@ public struct Verifier: Sendable {
     @discardableResult
     private func compare(
         _ sources: [Fingerprint: [Summary]], _ destinations: [Fingerprint: [Summary]], into folder: inout VerifyReport.Folder
-    ) -> (missing: [Fingerprint: [VerifyReport.Message]], extra: [Fingerprint: [VerifyReport.Message]]) {
-        var unpaired: (missing: [Fingerprint: [VerifyReport.Message]], extra: [Fingerprint: [VerifyReport.Message]]) = ([:], [:])
+    ) -> UnpairedMessages.Folder {
+        var unpaired = UnpairedMessages.Folder()
         func note<T>(_ item: T, in list: inout [T]) { if list.count < VerifyReport.listLimit { list.append(item) } }
         for fingerprint in Set(sources.keys).union(destinations.keys) {
             var left = sources[fingerprint] ?? []
@@ -229,6 +229,12 @@ public struct Verifier: Sendable {
 /// whose keys span folders: a message missing from one destination folder and found only in
 /// another was copied before its labels changed — counted there, not as missing.
 struct UnpairedMessages {
+    /// One folder's missing and destination-only messages, by content.
+    struct Folder {
+        var missing: [Fingerprint: [VerifyReport.Message]] = [:]
+        var extra: [Fingerprint: [VerifyReport.Message]] = [:]
+    }
+
     private var missing: [Fingerprint: [(folder: Int, message: VerifyReport.Message)]] = [:]
     private var extra: [Fingerprint: [(folder: Int, message: VerifyReport.Message)]] = [:]
     /// The folder index of a destination folder no source folder maps to.
@@ -236,9 +242,7 @@ struct UnpairedMessages {
 
     var hasMissing: Bool { !missing.isEmpty }
 
-    mutating func add(
-        _ unpaired: (missing: [Fingerprint: [VerifyReport.Message]], extra: [Fingerprint: [VerifyReport.Message]]), folder: Int
-    ) {
+    mutating func add(_ unpaired: Folder, folder: Int) {
         for (fingerprint, messages) in unpaired.missing { missing[fingerprint, default: []] += messages.map { (folder, $0) } }
         for (fingerprint, messages) in unpaired.extra { extra[fingerprint, default: []] += messages.map { (folder, $0) } }
     }

@@ -53,5 +53,11 @@ public enum CivilDate {
         return two(seconds / 3600) + two(seconds / 60 % 60) + two(seconds % 60)
     }
 
+    /// `YYYY-MM-DD HH:MM:SS UTC`, for people.
+    public static func clockText(_ date: Date) -> String {
+        let seconds = parts(date).seconds
+        return "\(dayText(date)) \(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)) UTC"
+    }
+
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

@@ -140,11 +140,9 @@ public final class FakeIMAPServer: Sendable {
         for label in labels where !label.hasPrefix("\\") && (try? core.model.withMailbox(label) { _ in () }) == nil {
             try addMailbox(label)
         }
-        return core.model.state.withLock { state in
-            guard let record = state.records.first(where: { $0.value.gmailMessageID == id })?.key else { return false }
+        return changeRecord(id) { record, state in
             state.records[record]?.labels = labels
             FakeMailModel.sync(record: record, in: &state)
-            return true
         }
     }
 
@@ -152,9 +150,14 @@ public final class FakeIMAPServer: Sendable {
     /// another client would); false when no such message.
     @discardableResult
     public func setFlags(_ id: UInt64, _ flags: [String]) -> Bool {
+        changeRecord(id) { record, state in state.records[record]?.flags = flags }
+    }
+
+    /// Applies `change` to the record with X-GM-MSGID `id`; false when there is none.
+    private func changeRecord(_ id: UInt64, _ change: (Int, inout FakeMailModel.State) -> Void) -> Bool {
         core.model.state.withLock { state in
             guard let record = state.records.first(where: { $0.value.gmailMessageID == id })?.key else { return false }
-            state.records[record]?.flags = flags
+            change(record, &state)
             return true
         }
     }

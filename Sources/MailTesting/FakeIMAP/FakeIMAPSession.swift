@@ -125,16 +125,8 @@ final class FakeIMAPSession {
                 return .closed
             }
             if synchronizing {
-                switch decision {
-                case .reply(let reply):
-                    send(reply.replacingOccurrences(of: "{tag}", with: tag))
-                    return .handled
-                case .bye(let text):
-                    send("* BYE \(text)\r\n")
-                    return .closed
-                default:
-                    send("+ Ready for literal data\r\n")
-                }
+                if let answered = answer(decision, tag: tag) { return answered }
+                send("+ Ready for literal data\r\n")
             }
             guard let literal = socket.readBytes(size) else { return .closed }
             bytes += [0x0d, 0x0a] + literal
@@ -150,16 +142,8 @@ final class FakeIMAPSession {
                 return .closed
             }
         }
-        switch decision {
-        case .reply(let reply):
-            send(reply.replacingOccurrences(of: "{tag}", with: tag))
-            return .handled
-        case .bye(let text):
-            send("* BYE \(text)\r\n")
-            return .closed
-        case .proceed, .delay:
-            return .command(Command(tag: tag, name: name, bytes: bytes, argumentsStart: min(argumentsStart, bytes.count)))
-        }
+        return answer(decision, tag: tag)
+            ?? .command(Command(tag: tag, name: name, bytes: bytes, argumentsStart: min(argumentsStart, bytes.count)))
     }
 
     /// The size of a literal announced at the end of `line` (`{12}`, `{12+}`, `{12-}`) and
@@ -183,6 +167,20 @@ final class FakeIMAPSession {
     func send(_ text: String) { socket.write(text) }
     func send(_ bytes: [UInt8]) { socket.write(bytes) }
     func ok(_ command: Command, _ text: String) { send("\(command.tag) OK \(text)\r\n") }
+    /// What an interceptor's reply or BYE does to the command; `nil` when it goes on.
+    private func answer(_ decision: FakeIMAPServer.Interception, tag: String) -> Incoming? {
+        switch decision {
+        case .reply(let reply):
+            send(reply.replacingOccurrences(of: "{tag}", with: tag))
+            return .handled
+        case .bye(let text):
+            send("* BYE \(text)\r\n")
+            return .closed
+        case .proceed, .delay:
+            return nil
+        }
+    }
+
     func no(_ command: Command, _ text: String) { send("\(command.tag) NO \(text)\r\n") }
 
     /// Refuses (`NO [LIMIT]`, counted) a command that would touch more messages than the

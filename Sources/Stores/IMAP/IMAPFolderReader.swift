@@ -190,8 +190,7 @@ final class IMAPFolderReader: MessageReader {
         if hint.unflaggedOnly { arguments.append(.key("UNFLAGGED")) }
         for rule in hint.headerContains { arguments += [.key("HEADER"), .string(rule.field), .string(rule.text)] }
         guard !arguments.isEmpty else { return nil }
-        let scopes: [[SearchArgument]] =
-            limit.value.map { most in uids.chunked(most).map { [.key("UID"), .set(UIDSet($0))] } } ?? [[]]
+        let scopes = limit.uidScopes(uids)
         var wanted = Set<UInt32>()
         for scope in scopes {
             let result = try await connection.executeAllowingFailure(.uidSearch(scope + arguments))

@@ -50,7 +50,7 @@ extension IMAPFolderWriter {
                 if message.uid >= floor { uids.append(message.uid) }
             }
             uids.sort()
-            scopes = uids.chunked(limit.chunk(Int.max)).map { [.key("UID"), .set(UIDSet($0))] }
+            scopes = limit.uidScopes(uids)
             guard !scopes.isEmpty else { return [:] }
         }
         var searches: [(from: UInt32, command: IMAPConnection.Submitted)] = []

@@ -1,4 +1,5 @@
 import IMAPClient
+import IMAPCore
 
 /// The most messages one FETCH, SEARCH, STORE, UID EXPUNGE or APPEND may touch (RFC 9738
 /// MESSAGELIMIT): the server's `MESSAGELIMIT=N` or the provider profile's cap, whichever is
@@ -17,6 +18,13 @@ struct IMAPMessageLimit: Sendable, Equatable {
 
     /// `preferred`, or the limit when that is lower.
     func chunk(_ preferred: Int) -> Int { min(preferred, value ?? preferred) }
+
+    /// Search scopes naming `uids` (sorted) at most the limit at a time (`UID set`); one empty
+    /// scope (the whole folder) without a limit.
+    func uidScopes(_ uids: [UInt32]) -> [[SearchArgument]] {
+        guard let value else { return [[]] }
+        return uids.chunked(value).map { [.key("UID"), .set(UIDSet($0))] }
+    }
 
     /// Message-number slices covering a folder of `exists` messages, each within the limit,
     /// made as they are used; `nil` when one command may cover the whole folder.

@@ -19,8 +19,6 @@ actor IMAPThrottle {
     private var pausedUntil = Date.distantPast
     /// The daily budget, when one applies.
     nonisolated let budget: TransferBudget?
-    /// What happened, for the report.
-    private(set) var events: [String] = []
 
     init(
         pool: IMAPConnectionPool, side: String, budget: Int?, window: Double = 86_400, ledger: TransferBudgetLedger? = nil,
@@ -36,8 +34,9 @@ actor IMAPThrottle {
     /// used of the budget).
     func waitIfPaused() async throws {
         if let budget {
+            // Every caller waits for the one ledger read, so no folder starts before it is applied.
             let (pause, note) = await budget.carryOver()
-            if let note { tell(note) }
+            if let note { announce?(note) }
             if let pause { self.pause(pause) }
         }
         let wait = pausedUntil.timeIntervalSinceNow
@@ -90,16 +89,9 @@ actor IMAPThrottle {
         self.pause(for: pause.until.timeIntervalSinceNow, pause.reason)
     }
 
-    /// A note that is no pause (a budget carried over from an earlier run).
-    private func tell(_ message: String) {
-        events.append(message)
-        announce?(message)
-    }
-
     private func pause(for seconds: Double, _ message: String) {
         let until = Date().addingTimeInterval(max(0, seconds))
         if until > pausedUntil { pausedUntil = until }
-        events.append(message)
         announce?(message)
     }
 

@@ -107,11 +107,5 @@ actor TransferBudget {
     }
 
     /// `2026-11-28 14:05:09 UTC`.
-    static func clock(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: date)
-    }
+    static func clock(_ date: Date) -> String { CivilDate.clockText(date) }
 }
