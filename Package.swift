@@ -5,6 +5,32 @@ import PackageDescription
 /// `ExistentialAny` keeps protocol-typed values visible as `any P` at every use.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // Homebrew's libarchive headers (keg-only, so not on the default paths), for the CArchive
+    // module on macOS; every module that sees MailArchive's imports needs them.
+    .unsafeFlags(
+        ["-Xcc", "-I/opt/homebrew/opt/libarchive/include", "-Xcc", "-I/usr/local/opt/libarchive/include"],
+        .when(platforms: [.macOS])),
+]
+
+/// libarchive is linked statically on Linux, with the linker's dead-code removal keeping only the
+/// formats MailFerry uses (tar, zip) and their compressors. Debian's shared libarchive pulls in
+/// libxml2 and ICU (for the xar format) at every start: about 22 MB read from a cold disk, a
+/// third of `mailferry archive`'s start-up. Its compressors stay shared libraries (Debian: the
+/// -dev packages `scripts/install-build-deps.sh` installs). macOS links Homebrew's libarchive.
+let libarchiveLinking: [LinkerSetting] = [
+    .linkedLibrary(":libarchive.a", .when(platforms: [.linux])),
+    .linkedLibrary("nettle", .when(platforms: [.linux])),
+    .linkedLibrary("lzma", .when(platforms: [.linux])),
+    .linkedLibrary("zstd", .when(platforms: [.linux])),
+    .linkedLibrary("lz4", .when(platforms: [.linux])),
+    .linkedLibrary("bz2", .when(platforms: [.linux])),
+    .linkedLibrary("z", .when(platforms: [.linux])),
+    // Its format table names the xar writer (libxml2); release builds drop it (`--gc-sections`),
+    // debug builds link without that and need the library.
+    .linkedLibrary("xml2", .when(platforms: [.linux], configuration: .debug)),
+    .linkedLibrary("archive", .when(platforms: [.macOS])),
+    // Homebrew's libarchive is keg-only (not on the default paths).
+    .unsafeFlags(["-L/opt/homebrew/opt/libarchive/lib", "-L/usr/local/opt/libarchive/lib"], .when(platforms: [.macOS])),
 ]
 
 let package = Package(
@@ -33,10 +59,10 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        // libarchive, for compressed archives (tar with gzip/zstd/xz/bzip2, zip); Debian: libarchive-dev.
+        // libarchive's headers, for compressed archives (tar with gzip/zstd/xz/bzip2, zip); Debian:
+        // libarchive-dev. How it is linked is MailArchive's `linkerSettings` (`libarchiveLinking`).
         .systemLibrary(
             name: "CArchive",
-            pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
         ),
         // The model every store and the engine share: envelopes, flags, folders, errors, store protocols.
@@ -48,7 +74,10 @@ let package = Package(
         .target(name: "MailFormats", dependencies: ["MailCore", "CZlib"], swiftSettings: swiftSettings),
         // Archives: streaming tar/zip reading and writing with safety limits, MailFerry's archive
         // layout (a Maildir tree plus manifest.jsonl) and its verifier; no networking.
-        .target(name: "MailArchive", dependencies: ["MailCore", "MailFormats", "CArchive"], swiftSettings: swiftSettings),
+        .target(
+            name: "MailArchive", dependencies: ["MailCore", "MailFormats", "CArchive", "CProcessTuning"],
+            swiftSettings: swiftSettings,
+            linkerSettings: libarchiveLinking),
         // IMAP grammar: response types, a bounded incremental parser, the command encoder (ByteBuffer only).
         .target(
             name: "IMAPCore",

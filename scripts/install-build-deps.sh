@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages MailFerry's build needs, when missing:
 #   zlib1g-dev (gzip mbox files), libssl-dev (libcrypto's SHA-256), libsqlite3-dev (checkpoints),
-#   libarchive-dev (compressed archives), pkg-config.
+#   libarchive-dev (compressed archives) with the compressor libraries its static library needs
+#   (libzstd-dev liblz4-dev liblzma-dev libbz2-dev nettle-dev, and libxml2-dev for debug builds;
+#   see Package.swift), pkg-config.
 # Swift itself must already be installed (https://www.swift.org/install/).
 set -euo pipefail
 
-packages=(zlib1g-dev libssl-dev libsqlite3-dev libarchive-dev pkg-config)
+packages=(zlib1g-dev libssl-dev libsqlite3-dev libarchive-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev
+    nettle-dev libxml2-dev pkg-config)
 
 command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6.1 or later first" >&2; exit 2; }
 
