@@ -139,18 +139,24 @@ public final class ArchiveReader {
         return entry
     }
 
-    /// Reads the current member's next bytes into `buffer`; 0 at its end.
+    /// Reads the current member's next bytes into `buffer`; 0 at its end. For peeking at a
+    /// member's start; do not mix with `forEachChunk` on the same member.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let handle, let current, let base = buffer.baseAddress else { return 0 }
         let got = archive_read_data(handle, base, buffer.count)
         guard got >= 0 else { throw failure("cannot read member \"\(current.name)\"") }
-        currentRead += got
-        totalBytes += got
-        guard currentRead <= limits.maximumEntrySize else {
-            throw unsafe("member \"\(current.name)\" is over the limit of \(limits.maximumEntrySize) bytes")
-        }
-        try checkExpansion(at: current.name)
+        try account(got, member: current.name)
         return got
+    }
+
+    /// Counts `count` more bytes of the current member against the caps.
+    private func account(_ count: Int, member: MemberName) throws {
+        currentRead += count
+        totalBytes += count
+        guard currentRead <= limits.maximumEntrySize else {
+            throw unsafe("member \"\(member)\" is over the limit of \(limits.maximumEntrySize) bytes")
+        }
+        try checkExpansion(at: member)
     }
 
     /// The caps on expansion, counting what the decompressor produced — also for members that
@@ -170,13 +176,40 @@ public final class ArchiveReader {
         }
     }
 
-    /// Calls `body` with the current member's bytes, piece by piece.
+    /// Calls `body` with the current member's bytes, piece by piece, straight from libarchive's
+    /// buffers (no copy). A hole in a sparse member comes as zeros, counted against the caps.
     public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        guard let handle, let current else { return }
+        var position: Int64 = 0
         while true {
-            let got = try buffer.withUnsafeMutableBytes { try read(into: $0) }
-            if got == 0 { return }
-            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            var block: UnsafeRawPointer?
+            var size = 0
+            var offset: la_int64_t = 0
+            let status = archive_read_data_block(handle, &block, &size, &offset)
+            guard status == ARCHIVE_EOF || status >= ARCHIVE_WARN else {
+                throw failure("cannot read member \"\(current.name)\"")
+            }
+            if Int64(offset) > position {
+                try zeros(Int(Int64(offset) - position), member: current.name, body)
+                position = Int64(offset)
+            }
+            if status == ARCHIVE_EOF { return }
+            guard let block, size > 0 else { continue }
+            try account(size, member: current.name)
+            try body(UnsafeRawBufferPointer(start: block, count: size))
+            position += Int64(size)
+        }
+    }
+
+    /// Hands `count` zero bytes to `body` (a sparse member's hole), checking the caps first.
+    private func zeros(_ count: Int, member: MemberName, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var left = count
+        let zero = [UInt8](repeating: 0, count: min(count, 64 * 1024))
+        while left > 0 {
+            let piece = min(left, zero.count)
+            try account(piece, member: member)
+            try zero.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<piece])) }
+            left -= piece
         }
     }
 
