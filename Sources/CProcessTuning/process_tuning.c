@@ -1,5 +1,7 @@
+#define _GNU_SOURCE  // sync_file_range
 #include "process_tuning.h"
 
+#include <fcntl.h>
 #include <stdlib.h>  // defines __GLIBC__ on glibc systems
 
 #if defined(__GLIBC__)
@@ -13,3 +15,14 @@ void mailferry_limit_malloc_arenas(void) { mallopt(M_ARENA_MAX, 2); }
 #else
 void mailferry_limit_malloc_arenas(void) {}
 #endif
+
+int mailferry_start_writeback(int fd, long long offset, long long length) {
+#if defined(__linux__)
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)offset;
+    (void)length;
+    return 0;
+#endif
+}
