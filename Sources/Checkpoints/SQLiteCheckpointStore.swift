@@ -233,110 +233,24 @@ public final class SQLiteCheckpointStore: CheckpointStore, TransferBudgetStore {
     }
 
     public func updateFolder(_ state: FolderState, folder: FolderCheckpoint.ID) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE folder SET source_validity = ?, destination_validity = ?, content_token = ?, flag_token = ?,
-                        last_message_count = ?, updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [state.sourceValidity, state.destinationValidity, state.contentToken, state.flagToken,
-                    state.lastMessageCount, Date().timeIntervalSince1970, folder])
-        }
+        try await write { db in try Self.updateFolder(state, folder: folder, in: db) }
     }
 
     // MARK: - Messages
 
     public func markInFlight(_ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID) async throws {
         guard !messages.isEmpty else { return }
-        let now = Date().timeIntervalSince1970
-        try await write(durable: true) { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO message (folder_id, source_key, state, position, fingerprint, message_id, size,
-                        internal_date, flags, attempts, updated_at)
-                    VALUES (?, ?, 'in-flight', ?, ?, ?, ?, ?, ?, 1, ?)
-                    ON CONFLICT (folder_id, source_key) DO UPDATE SET
-                        state = 'in-flight', position = excluded.position, fingerprint = excluded.fingerprint,
-                        message_id = excluded.message_id, size = excluded.size, internal_date = excluded.internal_date,
-                        flags = excluded.flags, attempts = attempts + 1, updated_at = excluded.updated_at
-                    """)
-            for message in messages {
-                try statement.execute(arguments: [
-                    folder, message.key.value, position, message.fingerprint.hex, message.messageID, message.size,
-                    message.internalDate?.timeIntervalSince1970, message.flags.description, now,
-                ])
-            }
-        }
+        try await write(durable: true) { db in try Self.markInFlight(messages, position: position, folder: folder, in: db) }
     }
 
     public func markDone(_ messages: [DoneMessage], folder: FolderCheckpoint.ID) async throws {
         guard !messages.isEmpty else { return }
-        let now = Date().timeIntervalSince1970
-        let highest = messages.compactMap(\.record.key.ordinal).max()
-        try await write { db in
-            // Usually the row is there, in flight, with the same record: only its state changes.
-            let promote = try db.cachedStatement(
-                sql: """
-                    UPDATE message SET state = 'done', destination_ref = ?, position = NULL, failure = NULL,
-                        failure_code = NULL, retry = NULL, updated_at = ?
-                    WHERE folder_id = ? AND source_key = ? AND state = 'in-flight' AND fingerprint = ?
-                    """)
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO message (folder_id, source_key, state, destination_ref, fingerprint, message_id, size,
-                        internal_date, flags, updated_at)
-                    VALUES (?, ?, 'done', ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (folder_id, source_key) DO UPDATE SET
-                        state = 'done', destination_ref = excluded.destination_ref, position = NULL,
-                        fingerprint = excluded.fingerprint, message_id = excluded.message_id, size = excluded.size,
-                        internal_date = excluded.internal_date, flags = excluded.flags, failure = NULL,
-                        failure_code = NULL, retry = NULL, updated_at = excluded.updated_at
-                    """)
-            for message in messages {
-                let record = message.record
-                let fingerprint = record.fingerprint.hex
-                try promote.execute(arguments: [message.reference, now, folder, record.key.value, fingerprint])
-                guard db.changesCount == 0 else { continue }
-                try statement.execute(arguments: [
-                    folder, record.key.value, message.reference, fingerprint, record.messageID, record.size,
-                    record.internalDate?.timeIntervalSince1970, record.flags.description, now,
-                ])
-            }
-            if let highest {
-                try db.execute(
-                    sql: "UPDATE folder SET highest_ordinal = MAX(COALESCE(highest_ordinal, 0), ?) WHERE id = ?",
-                    arguments: [Int64(clamping: highest), folder])
-            }
-        }
+        try await write { db in try Self.markDone(messages, folder: folder, in: db) }
     }
 
     public func markFailed(_ failures: [FailedMessage], folder: FolderCheckpoint.ID) async throws {
         guard !failures.isEmpty else { return }
-        let now = Date().timeIntervalSince1970
-        try await write { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO message (folder_id, source_key, state, fingerprint, message_id, size, internal_date,
-                        flags, failure, failure_code, retry, updated_at)
-                    VALUES (?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (folder_id, source_key) DO UPDATE SET
-                        state = 'failed', position = NULL,
-                        fingerprint = COALESCE(excluded.fingerprint, fingerprint),
-                        message_id = COALESCE(excluded.message_id, message_id), size = COALESCE(excluded.size, size),
-                        internal_date = COALESCE(excluded.internal_date, internal_date),
-                        failure = excluded.failure, failure_code = excluded.failure_code, retry = excluded.retry,
-                        updated_at = excluded.updated_at
-                    """)
-            for failure in failures {
-                let record = failure.record
-                try statement.execute(arguments: [
-                    folder, failure.key.value, record?.fingerprint.hex, record?.messageID, record?.size,
-                    record?.internalDate?.timeIntervalSince1970, record?.flags.description ?? "", failure.error.summary,
-                    failure.error.code.rawValue, failure.error.retry.rawValue, now,
-                ])
-            }
-        }
+        try await write { db in try Self.markFailed(failures, folder: folder, in: db) }
     }
 
     public func forget(_ keys: [SourceKey], folder: FolderCheckpoint.ID) async throws {
@@ -369,12 +283,23 @@ public final class SQLiteCheckpointStore: CheckpointStore, TransferBudgetStore {
 
     public func updateFlags(_ updates: [FlagUpdate], folder: FolderCheckpoint.ID) async throws {
         guard !updates.isEmpty else { return }
-        try await write { db in
-            let statement = try db.cachedStatement(
-                sql: "UPDATE message SET flags = ?, destination_ref = ?, updated_at = ? WHERE folder_id = ? AND source_key = ?")
-            let now = Date().timeIntervalSince1970
-            for update in updates {
-                try statement.execute(arguments: [update.flags.description, update.reference, now, folder, update.key.value])
+        try await write { db in try Self.updateFlags(updates, folder: folder, in: db) }
+    }
+
+    /// One transaction for the whole batch, durable when it holds in-flight marks.
+    public func apply(_ changes: [CheckpointChange]) async throws {
+        guard !changes.isEmpty else { return }
+        let durable = changes.contains { if case .inFlight(let messages, _, _) = $0 { !messages.isEmpty } else { false } }
+        try await write(durable: durable) { db in
+            for change in changes {
+                switch change {
+                case .inFlight(let messages, let position, let folder):
+                    try Self.markInFlight(messages, position: position, folder: folder, in: db)
+                case .done(let messages, let folder): try Self.markDone(messages, folder: folder, in: db)
+                case .failed(let failures, let folder): try Self.markFailed(failures, folder: folder, in: db)
+                case .flags(let updates, let folder): try Self.updateFlags(updates, folder: folder, in: db)
+                case .folderState(let state, let folder): try Self.updateFolder(state, folder: folder, in: db)
+                }
             }
         }
     }
@@ -415,6 +340,113 @@ public final class SQLiteCheckpointStore: CheckpointStore, TransferBudgetStore {
         _ = try? await database.write { db in try db.checkpoint(.truncate) }
         try? database.close()
         jobFile.release()
+    }
+
+    // MARK: - Statements (shared by the single calls and ``apply(_:)``)
+
+    private static func updateFolder(_ state: FolderState, folder: FolderCheckpoint.ID, in db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE folder SET source_validity = ?, destination_validity = ?, content_token = ?, flag_token = ?,
+                    last_message_count = ?, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [state.sourceValidity, state.destinationValidity, state.contentToken, state.flagToken,
+                state.lastMessageCount, Date().timeIntervalSince1970, folder])
+    }
+
+    private static func markInFlight(
+        _ messages: [MessageRecord], position: String?, folder: FolderCheckpoint.ID, in db: Database
+    ) throws {
+        let now = Date().timeIntervalSince1970
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO message (folder_id, source_key, state, position, fingerprint, message_id, size,
+                    internal_date, flags, attempts, updated_at)
+                VALUES (?, ?, 'in-flight', ?, ?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT (folder_id, source_key) DO UPDATE SET
+                    state = 'in-flight', position = excluded.position, fingerprint = excluded.fingerprint,
+                    message_id = excluded.message_id, size = excluded.size, internal_date = excluded.internal_date,
+                    flags = excluded.flags, attempts = attempts + 1, updated_at = excluded.updated_at
+                """)
+        for message in messages {
+            try statement.execute(arguments: [
+                folder, message.key.value, position, message.fingerprint.hex, message.messageID, message.size,
+                message.internalDate?.timeIntervalSince1970, message.flags.description, now,
+            ])
+        }
+    }
+
+    private static func markDone(_ messages: [DoneMessage], folder: FolderCheckpoint.ID, in db: Database) throws {
+        let now = Date().timeIntervalSince1970
+        let highest = messages.compactMap(\.record.key.ordinal).max()
+        // Usually the row is there, in flight, with the same record: only its state changes.
+        let promote = try db.cachedStatement(
+            sql: """
+                UPDATE message SET state = 'done', destination_ref = ?, position = NULL, failure = NULL,
+                    failure_code = NULL, retry = NULL, updated_at = ?
+                WHERE folder_id = ? AND source_key = ? AND state = 'in-flight' AND fingerprint = ?
+                """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO message (folder_id, source_key, state, destination_ref, fingerprint, message_id, size,
+                    internal_date, flags, updated_at)
+                VALUES (?, ?, 'done', ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (folder_id, source_key) DO UPDATE SET
+                    state = 'done', destination_ref = excluded.destination_ref, position = NULL,
+                    fingerprint = excluded.fingerprint, message_id = excluded.message_id, size = excluded.size,
+                    internal_date = excluded.internal_date, flags = excluded.flags, failure = NULL,
+                    failure_code = NULL, retry = NULL, updated_at = excluded.updated_at
+                """)
+        for message in messages {
+            let record = message.record
+            let fingerprint = record.fingerprint.hex
+            try promote.execute(arguments: [message.reference, now, folder, record.key.value, fingerprint])
+            guard db.changesCount == 0 else { continue }
+            try statement.execute(arguments: [
+                folder, record.key.value, message.reference, fingerprint, record.messageID, record.size,
+                record.internalDate?.timeIntervalSince1970, record.flags.description, now,
+            ])
+        }
+        if let highest {
+            try db.execute(
+                sql: "UPDATE folder SET highest_ordinal = MAX(COALESCE(highest_ordinal, 0), ?) WHERE id = ?",
+                arguments: [Int64(clamping: highest), folder])
+        }
+    }
+
+    private static func markFailed(_ failures: [FailedMessage], folder: FolderCheckpoint.ID, in db: Database) throws {
+        let now = Date().timeIntervalSince1970
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO message (folder_id, source_key, state, fingerprint, message_id, size, internal_date,
+                    flags, failure, failure_code, retry, updated_at)
+                VALUES (?, ?, 'failed', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (folder_id, source_key) DO UPDATE SET
+                    state = 'failed', position = NULL,
+                    fingerprint = COALESCE(excluded.fingerprint, fingerprint),
+                    message_id = COALESCE(excluded.message_id, message_id), size = COALESCE(excluded.size, size),
+                    internal_date = COALESCE(excluded.internal_date, internal_date),
+                    failure = excluded.failure, failure_code = excluded.failure_code, retry = excluded.retry,
+                    updated_at = excluded.updated_at
+                """)
+        for failure in failures {
+            let record = failure.record
+            try statement.execute(arguments: [
+                folder, failure.key.value, record?.fingerprint.hex, record?.messageID, record?.size,
+                record?.internalDate?.timeIntervalSince1970, record?.flags.description ?? "", failure.error.summary,
+                failure.error.code.rawValue, failure.error.retry.rawValue, now,
+            ])
+        }
+    }
+
+    private static func updateFlags(_ updates: [FlagUpdate], folder: FolderCheckpoint.ID, in db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "UPDATE message SET flags = ?, destination_ref = ?, updated_at = ? WHERE folder_id = ? AND source_key = ?")
+        let now = Date().timeIntervalSince1970
+        for update in updates {
+            try statement.execute(arguments: [update.flags.description, update.reference, now, folder, update.key.value])
+        }
     }
 
     // MARK: - Helpers

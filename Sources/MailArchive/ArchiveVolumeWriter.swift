@@ -4,7 +4,8 @@ import MailFormats
 
 /// Writes one archive volume safely: messages stream into a temporary file next to the final
 /// name; ``commit()`` adds the manifest, flushes and fsyncs, reads the whole file back and checks
-/// it against the manifest, and only then gives it its final name (never replacing a file).
+/// it against the manifest (that much is ``prepare()``, which may run first), and only then gives
+/// it its final name (never replacing a file).
 /// An interrupted run leaves at most a temporary file, never a truncated archive under the
 /// final name. A volume that received no message writes nothing at all.
 public final class ArchiveVolumeWriter {
@@ -63,6 +64,8 @@ public final class ArchiveVolumeWriter {
     private var keywordLetters: [String: [Keyword: Character]] = [:]
     private var directories: [FolderPath: String] = [:]
     private(set) public var committed: Summary?
+    /// Set by ``prepare()``: the volume is finished and verified, waiting for its final name.
+    private var prepared = false
 
     public init(finalPath: String, format: ArchiveFormat, threads: Int = 1, limits: ArchiveLimits = .standard) {
         self.finalPath = finalPath
@@ -125,13 +128,35 @@ public final class ArchiveVolumeWriter {
     @discardableResult
     public func commit() throws -> Summary? {
         if let committed { return committed }
+        guard try prepare() else { return nil }
+        do {
+            try publish()
+            let size = POSIX.fileSize(finalPath) ?? 0
+            let summary = Summary(path: finalPath, messages: sequence, bytes: bytes, archiveBytes: size)
+            committed = summary
+            removeManifest()
+            return summary
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Everything of ``commit()`` but the final name: manifest, end of archive, fsync, read
+    /// back and verify. Returns whether there is a volume to publish (`false`: no message was
+    /// added, nothing written). A second call repeats the first's outcome; on failure the
+    /// temporary file is removed.
+    @discardableResult
+    public func prepare() throws -> Bool {
+        if committed != nil { return true }
         if let broken {
             abandon()
             throw broken
         }
+        if prepared { return true }
         guard writer != nil, sequence > 0 else {
             abandon()
-            return nil
+            return false
         }
         do {
             try POSIX.fsync(manifestFD, path: manifestPath, scope: .store)
@@ -161,16 +186,18 @@ public final class ArchiveVolumeWriter {
                     "the archive read back does not match what was written (\(check.matched) of \(sequence) messages "
                         + "intact\(check.problems.first.map { "; \($0)" } ?? "")): it was not kept", path: temporaryPath)
             }
-            try publish()
-            let size = POSIX.fileSize(finalPath) ?? 0
-            let summary = Summary(path: finalPath, messages: sequence, bytes: bytes, archiveBytes: size)
-            committed = summary
-            removeManifest()
-            return summary
+            prepared = true
+            return true
         } catch {
-            abandon()
+            fail(error)
             throw error
         }
+    }
+
+    /// Removes the temporary files and remembers why, so that a later call fails the same way.
+    private func fail(_ error: any Error) {
+        broken = (error as? MailError) ?? MailError.store(.internalError, "\(error)", path: temporaryPath)
+        abandon()
     }
 
     /// Removes the temporary files (an interrupted or failed volume).

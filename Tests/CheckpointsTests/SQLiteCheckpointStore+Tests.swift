@@ -89,6 +89,46 @@ struct SQLiteCheckpointStoreTests {
         #expect(state.done.isEmpty)
     }
 
+    @Test("a batch of changes to several folders is written whole, or not at all")
+    func batches() async throws {
+        let directory = try TemporaryDirectory("checkpoint")
+        defer { directory.remove() }
+        let store = try SQLiteCheckpointStore(path: directory.file("job.sqlite"), identity: Self.identity)
+        defer { Task { await store.close() } }
+        let inbox = try await store.folder(source: .inbox, destination: .inbox)
+        let archive = try await store.folder(source: FolderPath(["Archive"])!, destination: FolderPath(["Archive"])!)
+        let one = Self.record("7:1", "one")
+        let two = Self.record("7:2", "two")
+        let three = Self.record("3:9", "three")
+        let failure = FailedMessage(key: two.key, record: two, error: MailError(.tooLarge, scope: .message, retry: .never, "too big"))
+        try await store.apply([
+            .inFlight([one, two], position: "7:10", folder: inbox.id),
+            .inFlight([three], position: nil, folder: archive.id),
+            .failed([failure], folder: inbox.id),
+            .done([DoneMessage(record: one, reference: "r1")], folder: inbox.id),
+            .flags([FlagUpdate(key: one.key, flags: FlagSet([.flagged]), reference: "r1b")], folder: inbox.id),
+            .folderState(FolderState(sourceValidity: "7", lastMessageCount: 2), folder: inbox.id),
+        ])
+        var state = try await store.folder(source: .inbox, destination: .inbox)
+        #expect(state.done[one.key] == DoneSummary(fingerprint: one.fingerprint, reference: "r1b", flags: FlagSet([.flagged])))
+        #expect(state.failed[two.key] == FailureSummary(reason: "too big", retry: .never))
+        #expect(state.inFlight.isEmpty)
+        #expect(state.state.sourceValidity == "7" && state.state.lastMessageCount == 2)
+        let other = try await store.folder(source: FolderPath(["Archive"])!, destination: FolderPath(["Archive"])!)
+        #expect(other.inFlight == [PendingMessage(record: three, position: nil)])
+
+        // A change the database refuses (a folder that does not exist) takes the whole batch with it.
+        await #expect(throws: MailError.self) {
+            try await store.apply([
+                .done([DoneMessage(record: two, reference: "r2")], folder: inbox.id),
+                .inFlight([Self.record("9:1")], position: nil, folder: 9_999),
+            ])
+        }
+        state = try await store.folder(source: .inbox, destination: .inbox)
+        #expect(state.done[two.key] == nil)
+        #expect(state.failed[two.key] != nil)
+    }
+
     @Test("a second process (or opener) on the same job is refused while the first holds it")
     func secondInstance() async throws {
         let directory = try TemporaryDirectory("checkpoint")

@@ -87,6 +87,52 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
+    @Test func aPreparedVolumeGetsItsNameOnlyFromCommit() throws {
+        let directory = try TemporaryDirectory("archive")
+        defer { directory.remove() }
+        let path = directory.file("ready.tar.zst")
+        let volume = ArchiveVolumeWriter(finalPath: path, format: .tarZstd)
+        for message in samples(4) { _ = try volume.add(message) }
+        #expect(try volume.prepare())
+        #expect(try volume.prepare())  // a second call repeats the first's outcome
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let summary = try #require(try volume.commit())
+        #expect(summary.messages == 4)
+        #expect(try ArchiveVerifier.verify(path: path).isIntact)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["ready.tar.zst"])
+    }
+
+    @Test func aPreparedVolumeThatIsNeverCommittedLeavesNoFile() throws {
+        let directory = try TemporaryDirectory("archive")
+        defer { directory.remove() }
+        let volume = ArchiveVolumeWriter(finalPath: directory.file("dropped.tar.zst"), format: .tarZstd)
+        for message in samples(3) { _ = try volume.add(message) }
+        #expect(try volume.prepare())
+        let temporary = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(!temporary.isEmpty && temporary.allSatisfy { $0.hasPrefix(".") })
+        volume.abandon()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test func aRefusedPublishFailsEveryLaterCommit() throws {
+        let directory = try TemporaryDirectory("archive")
+        defer { directory.remove() }
+        let path = directory.file("lost.tar.zst")
+        let volume = ArchiveVolumeWriter(finalPath: path, format: .tarZstd)
+        for message in samples(3) { _ = try volume.add(message) }
+        // The temporary file is replaced behind the writer's back: preparing still verifies the
+        // file it wrote (open descriptors), but publishing must refuse the stranger.
+        #expect(try volume.prepare())
+        let temporary = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).first { $0.hasSuffix(".mailferry-partial") })
+        // Moved away (so its inode stays taken), and a stranger put under its name.
+        try FileManager.default.moveItem(atPath: directory.file(temporary), toPath: directory.file("moved-away"))
+        try directory.write(temporary, Array("not an archive".utf8))
+        #expect(throws: MailError.self) { try volume.commit() }
+        #expect(throws: MailError.self) { try volume.commit() }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test func anExistingArchiveIsNeverOverwritten() throws {
         let directory = try TemporaryDirectory("archive")
         defer { directory.remove() }

@@ -5,7 +5,7 @@ import MailCore
 /// archive volume), where nothing the sink holds counts until that close.
 ///
 /// In-flight marks and failures are gathered and written by ``flushPending()`` — one
-/// transaction per folder instead of one per batch — which the engine calls just before
+/// transaction for the run instead of one per batch — which the engine calls just before
 /// closing the sink: they must be durable before the volume can get its final name, not
 /// before. Done marks, folder states and flag updates wait for ``commit()``, after the close
 /// succeeded, so a run killed before the volume got its final name never records a message
@@ -24,29 +24,36 @@ public actor DeferredCheckpoint: CheckpointStore {
 
     public nonisolated var location: String { base.location }
 
-    /// Writes the gathered in-flight marks and failures; call before closing the sink.
+    /// Writes the gathered in-flight marks and failures, in one durable transaction; call before
+    /// closing the sink (it may run while the sink prepares its close, ``MessageSink/prepareClose()``).
     public func flushPending() async throws {
-        for (id, positions) in inFlight {
-            for (position, records) in positions where !records.isEmpty {
-                try await base.markInFlight(Array(records.values), position: position, folder: id)
-            }
-        }
-        for (id, failures) in failed where !failures.isEmpty {
-            try await base.markFailed(Array(failures.values), folder: id)
-        }
-        inFlight = [:]
-        failed = [:]
+        try await base.apply(takePending())
     }
 
-    /// Writes what was held back; call once the sink's close succeeded.
+    /// Writes what was held back, in one transaction; call once the sink's close succeeded.
     public func commit() async throws {
-        try await flushPending()
-        for (id, rows) in Dictionary(grouping: done, by: \.1) { try await base.markDone(rows.map(\.0), folder: id) }
-        for (id, rows) in Dictionary(grouping: flagUpdates, by: \.1) { try await base.updateFlags(rows.map(\.0), folder: id) }
-        for (state, id) in states { try await base.updateFolder(state, folder: id) }
+        var changes = takePending()
+        for (id, rows) in Dictionary(grouping: done, by: \.1) { changes.append(.done(rows.map(\.0), folder: id)) }
+        for (id, rows) in Dictionary(grouping: flagUpdates, by: \.1) { changes.append(.flags(rows.map(\.0), folder: id)) }
+        for (state, id) in states { changes.append(.folderState(state, folder: id)) }
+        try await base.apply(changes)
         done = []
         flagUpdates = []
         states = []
+    }
+
+    /// The gathered in-flight marks and failures as changes, forgotten here.
+    private func takePending() -> [CheckpointChange] {
+        var changes: [CheckpointChange] = []
+        for (id, positions) in inFlight {
+            for (position, records) in positions where !records.isEmpty {
+                changes.append(.inFlight(Array(records.values), position: position, folder: id))
+            }
+        }
+        for (id, failures) in failed where !failures.isEmpty { changes.append(.failed(Array(failures.values), folder: id)) }
+        inFlight = [:]
+        failed = [:]
+        return changes
     }
 
     /// The base checkpoint's folder pair (after ``commit()``: with this run's messages).

@@ -147,8 +147,14 @@ public struct CopyEngine: Sendable {
     /// from the source what the checkpoint records as stored, this run's and earlier runs'.
     private func closeDurableSink(plan: CopyPlan, outcomes: inout [FolderOutcome?], report: inout CopyReport) async {
         do {
-            // In-flight marks must be durable before the sink can complete (an archive gets its name).
-            try await (checkpoint as? DeferredCheckpoint)?.flushPending()
+            // In-flight marks must be durable before the sink can complete (an archive gets its
+            // name); the sink prepares its close (an archive: finish, fsync, verify) meanwhile.
+            let sink = self.sink
+            async let prepared: Void = sink.prepareClose()
+            var flushError: (any Error)?
+            do { try await (checkpoint as? DeferredCheckpoint)?.flushPending() } catch { flushError = error }
+            try await prepared
+            if let flushError { throw flushError }
             try await sink.close()
         } catch {
             let copied = outcomes.reduce(0) { $0 + ($1?.report.copied ?? 0) }

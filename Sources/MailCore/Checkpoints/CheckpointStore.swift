@@ -36,9 +36,38 @@ public protocol CheckpointStore: Sendable {
     func updateFlags(_ updates: [FlagUpdate], folder: FolderCheckpoint.ID) async throws
     /// Saves the folder-level state (validities, tokens, message count).
     func updateFolder(_ state: FolderState, folder: FolderCheckpoint.ID) async throws
+    /// Writes several folders' changes as one unit, in order: one transaction (and, when it
+    /// holds in-flight marks, one wait for the disk) instead of one per call.
+    func apply(_ changes: [CheckpointChange]) async throws
     /// Records how the run ended.
     func finishRun(_ summary: RunSummary) async throws
     /// Flushes and releases the database and its lock.
     func close() async
 }
 
+
+/// One change of a batch written by ``CheckpointStore/apply(_:)``: the arguments of the
+/// single-folder call it stands for.
+public enum CheckpointChange: Sendable {
+    case inFlight([MessageRecord], position: String?, folder: FolderCheckpoint.ID)
+    case done([DoneMessage], folder: FolderCheckpoint.ID)
+    case failed([FailedMessage], folder: FolderCheckpoint.ID)
+    case flags([FlagUpdate], folder: FolderCheckpoint.ID)
+    case folderState(FolderState, folder: FolderCheckpoint.ID)
+}
+
+extension CheckpointStore {
+    /// One call per change, for stores without a cheaper way.
+    public func apply(_ changes: [CheckpointChange]) async throws {
+        for change in changes {
+            switch change {
+            case .inFlight(let messages, let position, let folder):
+                try await markInFlight(messages, position: position, folder: folder)
+            case .done(let messages, let folder): try await markDone(messages, folder: folder)
+            case .failed(let failures, let folder): try await markFailed(failures, folder: folder)
+            case .flags(let updates, let folder): try await updateFlags(updates, folder: folder)
+            case .folderState(let state, let folder): try await updateFolder(state, folder: folder)
+            }
+        }
+    }
+}

@@ -9,8 +9,19 @@ public protocol MessageSink: Sendable {
     /// Opens `path` for writing, creating it (and its parents) when missing; `subscribe` asks a
     /// store with subscriptions (IMAP) to subscribe to it.
     func openFolder(_ path: FolderPath, subscribe: Bool) async throws -> any FolderWriter
+    /// The part of ``close()`` that may run before the checkpoint's last in-flight marks are
+    /// durable — for a sink durable only on close (``StoreCapabilities/durableOnClose``),
+    /// everything but making its content visible: an archive finishes, fsyncs and verifies its
+    /// volume here, and gets its final name only in ``close()``. Optional; ``close()`` does it
+    /// when it was not called.
+    func prepareClose() async throws
     /// Flushes and releases everything.
     func close() async throws
+}
+
+extension MessageSink {
+    /// Nothing to prepare: ``close()`` does all.
+    public func prepareClose() async throws {}
 }
 
 /// Writes messages into one folder; owned by the task that uses it.

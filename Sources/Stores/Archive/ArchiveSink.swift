@@ -62,13 +62,25 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
         try lock.withLock { try volume.add(message) }
     }
 
-    /// Completes the volume (manifest, fsync, read back and verify, final name); a second call
-    /// repeats the first's outcome. Nothing is written when no message was stored.
+    /// Finishes the volume without giving it its final name: manifest, fsync, read back and
+    /// verify. The engine runs it while the checkpoint's in-flight marks reach the disk.
+    public func prepareClose() async throws {
+        try completing { try volume.prepare() }
+    }
+
+    /// Completes the volume (manifest, fsync, read back and verify — unless ``prepareClose()``
+    /// did — then the final name); a second call repeats the first's outcome. Nothing is
+    /// written when no message was stored.
     public func close() async throws {
+        try completing { try volume.commit() }
+    }
+
+    /// Runs a step of completing the volume; after a failure every later step fails the same way.
+    private func completing(_ step: () throws -> Void) throws {
         try lock.withLock {
             if let closeError { throw closeError }
             do {
-                try volume.commit()
+                try step()
             } catch {
                 closeError = error
                 throw error
