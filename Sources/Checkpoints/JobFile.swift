@@ -63,7 +63,7 @@ final class JobFile: Sendable {
         contents.pid = getpid()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .utcISO8601
         let data = Array(try encoder.encode(contents)) + [0x0a]
         let fd = descriptor.withLock { $0 }
         guard fd >= 0, ftruncate(fd, 0) == 0,
@@ -96,7 +96,7 @@ final class JobFile: Sendable {
         }
         guard bytes.contains(where: { $0 > 0x20 }) else { return nil }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .utcISO8601
         return try decoder.decode(Contents.self, from: Data(bytes))
     }
 }

@@ -39,4 +39,49 @@ import Testing
         #expect(CivilDate.timeText(date) == "221320")
         #expect(CivilDate.dayText(Date(timeIntervalSince1970: -1)) == "1969-12-31")
     }
+
+    @Test("ISO 8601 texts read as the instant they name", arguments: [
+        ("2019-01-01T00:00:00Z", 1_546_300_800.0),
+        ("1969-12-31T23:59:59Z", -1.0),
+        ("2024-02-29T12:30:15+02:00", 1_709_202_615.0),
+        ("2024-02-29T12:30:15-00:30", 1_709_211_615.0),
+        ("2024-02-29T12:30:15+0200", 1_709_202_615.0),
+        ("2024-02-29T12:30:15.250Z", 1_709_209_815.25),
+        ("0001-01-01T00:00:00Z", -62_135_596_800.0),
+    ])
+    func readsISO8601(text: String, seconds: Double) {
+        #expect(CivilDate.iso8601Date(text)?.timeIntervalSince1970 == seconds)
+    }
+
+    @Test("what is not an ISO 8601 time is refused", arguments: [
+        "", "yesterday", "2019-01-01T00:00:00Zjunk", "2019-01-01T00:00:00+02:00x", "2019-02-30T00:00:00Z", "2019-01-01T24:00:00Z",
+        "2019-01-01 00:00:00Z", "2019-01-01T00:00:00", "2019-1-01T00:00:00Z", "2019-01-01T00:00:00+2:00",
+    ])
+    func refusesOtherText(text: String) {
+        #expect(CivilDate.iso8601Date(text) == nil)
+    }
+
+    @Test("dates are written as Foundation's ISO 8601 style writes them, and read back")
+    func writesLikeFoundation() throws {
+        var wrong: [String] = []
+        // Every 97,231 seconds from 1900 to 2100: all months, leap days, times of day.
+        var seconds = -2_208_988_800.0
+        while seconds < 4_102_444_800 {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = CivilDate.iso8601Text(date)
+            if text != date.formatted(Date.ISO8601FormatStyle()) || CivilDate.iso8601Date(text) != date { wrong.append(text) }
+            seconds += 97_231
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+        // JSON written with the strategy reads back with it, and with Foundation's.
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .utcISO8601
+        let data = try encoder.encode([date])
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        #expect(try decoder.decode([Date].self, from: data) == [date])
+        decoder.dateDecodingStrategy = .utcISO8601
+        #expect(try decoder.decode([Date].self, from: data) == [date])
+    }
 }

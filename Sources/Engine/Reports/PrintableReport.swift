@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// A report a command prints as text or JSON and may also write to a file: the copy report, the
 /// verify report.
@@ -18,12 +19,12 @@ public enum ReportFormat {
     public static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .utcISO8601
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// A date in reports meant for people (ISO 8601, seconds, UTC).
     public static func date(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle())
+        CivilDate.iso8601Text(date)
     }
 }

@@ -59,5 +59,90 @@ public enum CivilDate {
         return "\(dayText(date)) \(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)) UTC"
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601, whole seconds, UTC), as MailFerry's JSON writes dates.
+    /// Years outside 0...9999 go through Foundation's formatter.
+    public static func iso8601Text(_ date: Date) -> String {
+        let (days, seconds) = parts(date)
+        let (year, month, day) = civil(fromDays: days)
+        guard (0...9999).contains(year) else { return date.formatted(Date.ISO8601FormatStyle()) }
+        let yearText = String(year)
+        return String(repeating: "0", count: 4 - yearText.count) + yearText + "-\(two(month))-\(two(day))T"
+            + "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS` with an optional fraction and `Z` or a `±HH:MM` (or `±HHMM`)
+    /// offset — strictly: an impossible day or trailing text is `nil`, never rolled over.
+    public static func iso8601Date(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        func at(_ index: Int, _ character: Character) -> Bool {
+            index < bytes.count && bytes[index] == character.asciiValue!
+        }
+        guard let year = number(0..<4), at(4, "-"), let month = number(5..<7), at(7, "-"), let day = number(8..<10),
+            at(10, "T"), let hour = number(11..<13), at(13, ":"), let minute = number(14..<16), at(16, ":"),
+            let second = number(17..<19), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+            hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if at(index, ".") {
+            var scale = 0.1
+            index += 1
+            while index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 {
+                fraction += Double(bytes[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        var offset = 0
+        if at(index, "Z") && index + 1 == bytes.count {
+            offset = 0
+        } else if at(index, "+") || at(index, "-"), let hours = number(index + 1..<index + 3), hours < 24,
+            let minutes = at(index + 3, ":") && index + 6 == bytes.count
+                ? number(index + 4..<index + 6) : index + 5 == bytes.count ? number(index + 3..<index + 5) : nil,
+            minutes < 60
+        {
+            offset = (hours * 3600 + minutes * 60) * (at(index, "-") ? -1 : 1)
+        } else {
+            return nil
+        }
+        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}
+
+extension JSONEncoder.DateEncodingStrategy {
+    /// ISO 8601 in UTC, whole seconds (``CivilDate/iso8601Text(_:)``): what `.iso8601` writes,
+    /// without loading time-zone data.
+    public static var utcISO8601: Self {
+        .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(CivilDate.iso8601Text(date))
+        }
+    }
+}
+
+extension JSONDecoder.DateDecodingStrategy {
+    /// Reads what ``JSONEncoder/DateEncodingStrategy/utcISO8601`` (or `.iso8601`) writes.
+    public static var utcISO8601: Self {
+        .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = CivilDate.iso8601Date(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 date: \(text)")
+            }
+            return date
+        }
+    }
 }

@@ -276,12 +276,11 @@ enum ArchiveSchedule {
 
     /// Parses `YYYY-MM-DD` (midnight UTC) or a full ISO 8601 time.
     static func date(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
             (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day)
-        else { return nil }
+        else { return CivilDate.iso8601Date(text) }
         return Date(timeIntervalSince1970: Double(CivilDate.days(year: year, month: month, day: day) * 86_400))
     }
 

@@ -54,7 +54,7 @@ public final class MaildirQuarantine: QuarantineStore {
 
     private func appendLog(_ entry: Entry) throws {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .utcISO8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var line = try encoder.encode(entry)
         line.append(0x0a)
