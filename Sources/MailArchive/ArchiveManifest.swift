@@ -65,11 +65,82 @@ public enum ArchiveManifest {
         }
     }
 
-    /// One line (with its newline) for `entry`.
+    /// One line (with its newline) for `entry`: the JSON `JSONEncoder` writes with sorted keys
+    /// and unescaped slashes, written directly — one line per archived message adds up.
     public static func line(for entry: Entry) throws -> [UInt8] {
-        var bytes = Array(try encoder.encode(entry))
-        bytes.append(UInt8(ascii: "\n"))
-        return bytes
+        var line = JSONLine()
+        line.field("fingerprint", entry.fingerprint)
+        line.field("flags", entry.flags)
+        line.field("folder", entry.folder)
+        if let date = entry.internalDate { line.field("internalDate", CivilDate.iso8601Text(date)) }
+        line.field("key", entry.key)
+        line.field("keywords", entry.keywords)
+        line.field("member", entry.member)
+        if let messageID = entry.messageID { line.field("messageID", messageID) }
+        line.field("sha256", entry.sha256)
+        line.field("size", entry.size)
+        return line.finish()
+    }
+
+    /// A flat JSON object written field by field, keys in the order given.
+    private struct JSONLine {
+        private var bytes: [UInt8] = [UInt8(ascii: "{")]
+
+        init() { bytes.reserveCapacity(400) }
+
+        mutating func field(_ key: String, _ value: String) {
+            name(key)
+            string(value)
+        }
+
+        mutating func field(_ key: String, _ values: [String]) {
+            name(key)
+            bytes.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(value)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+
+        mutating func field(_ key: String, _ value: Int) {
+            name(key)
+            bytes.append(contentsOf: String(value).utf8)
+        }
+
+        mutating func finish() -> [UInt8] {
+            bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
+            return bytes
+        }
+
+        private mutating func name(_ key: String) {
+            if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+            string(key)
+            bytes.append(UInt8(ascii: ":"))
+        }
+
+        /// A JSON string: quote, backslash and control characters escaped, the rest as UTF-8.
+        private mutating func string(_ value: String) {
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+                case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+                case 0..<0x20:
+                    let digits = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: Array("\\u00".utf8))
+                    bytes.append(digits[Int(byte >> 4)])
+                    bytes.append(digits[Int(byte & 0x0F)])
+                default: bytes.append(byte)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
     }
 
     /// Parses a whole manifest; throws a `verification-failed` error naming the bad line.
@@ -90,16 +161,9 @@ public enum ArchiveManifest {
         return entries
     }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .utcISO8601
         return decoder
     }()
 }

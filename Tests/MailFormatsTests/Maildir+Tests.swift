@@ -44,6 +44,11 @@ struct MaildirFormatTests {
         ("1700000000.M1P2.host!2,S", "1700000000.M1P2.host", "S", nil),
         ("1700000000.M1P2.host", "1700000000.M1P2.host", nil, nil),
         ("odd:name:2,T", "odd:name", "T", nil),
+        ("a:2,S:2,FT", "a:2,S", "FT", nil),
+        ("a!2,S;2,T", "a!2,S", "T", nil),
+        ("Entwürfe-ü,S=9:2,S", "Entwürfe-ü,S=9", "S", 9),
+        ("x:2", "x:2", nil, nil),
+        (":2,", "", "", nil),
     ]
 
     @Test("parses file names in every info-separator convention", arguments: names)

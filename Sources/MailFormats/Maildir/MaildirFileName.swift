@@ -25,11 +25,19 @@ public struct MaildirFileName: Sendable, Hashable {
     public init(parsing name: String) {
         var base = Substring(name)
         var info: Substring?
-        for separator in MaildirInfo.separators {
-            if let range = name.range(of: "\(separator)2,", options: .backwards) {
-                base = name[..<range.lowerBound]
-                info = name[range.upperBound...]
-                break
+        // The last `<separator>2,` of the first separator that has one, found byte-wise.
+        let bytes = Array(name.utf8)
+        search: for separator in MaildirInfo.separators {
+            let mark = separator.asciiValue!
+            var index = bytes.count - 3
+            while index >= 0 {
+                if bytes[index] == mark && bytes[index + 1] == UInt8(ascii: "2") && bytes[index + 2] == UInt8(ascii: ",") {
+                    let start = name.utf8.index(name.utf8.startIndex, offsetBy: index)
+                    base = name[..<start]
+                    info = name[name.utf8.index(start, offsetBy: 3)...]
+                    break search
+                }
+                index -= 1
             }
         }
         self.base = String(base)
