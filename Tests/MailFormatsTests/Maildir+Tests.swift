@@ -66,6 +66,9 @@ struct MaildirFormatTests {
             "1", "1700000000.M999P1.h:2,", "1700000000.M999P1Q9.h", "1700000000.M999P1Q10.h", "1700000000.M1000P1.h",
             "1700000001.M5P1.h:2,S", "a",
         ])
+        // Leading zeros do not count; a name that is a prefix of another comes first.
+        #expect(["x10", "x009", "x0010y", "x01", "x"].sorted(by: MaildirFileName.deliveredBefore) == ["x", "x01", "x009", "x10", "x0010y"])
+        #expect(!MaildirFileName.deliveredBefore("m007", "m7") && !MaildirFileName.deliveredBefore("m7", "m007"))
     }
 
     @Test("unique names differ even when made in the same microsecond")

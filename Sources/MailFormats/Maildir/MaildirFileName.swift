@@ -52,28 +52,40 @@ public struct MaildirFileName: Sendable, Hashable {
 
     /// Natural order of two file names: runs of digits compare as numbers, the rest byte-wise.
     public static func deliveredBefore(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8.makeIterator()
-        var right = b.utf8.makeIterator()
-        var l = left.next()
-        var r = right.next()
-        func isDigit(_ byte: UInt8?) -> Bool { byte.map { $0 >= 48 && $0 <= 57 } ?? false }
-        while let x = l, let y = r {
+        var a = a
+        var b = b
+        // Native strings are contiguous UTF-8: compare in place, without copying a digit run.
+        return a.withUTF8 { left in b.withUTF8 { right in deliveredBefore(left, right) } }
+    }
+
+    private static func deliveredBefore(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        var l = 0
+        var r = 0
+        while l < left.count && r < right.count {
+            let x = left[l]
+            let y = right[r]
             if isDigit(x) && isDigit(y) {
-                var leftDigits: [UInt8] = []
-                var rightDigits: [UInt8] = []
-                while isDigit(l) { leftDigits.append(l!); l = left.next() }
-                while isDigit(r) { rightDigits.append(r!); r = right.next() }
-                let leftTrimmed = leftDigits.drop(while: { $0 == 48 })
-                let rightTrimmed = rightDigits.drop(while: { $0 == 48 })
-                if leftTrimmed.count != rightTrimmed.count { return leftTrimmed.count < rightTrimmed.count }
-                if !leftTrimmed.elementsEqual(rightTrimmed) { return leftTrimmed.lexicographicallyPrecedes(rightTrimmed) }
+                // Each run without its leading zeros: the longer is the larger number.
+                while l < left.count && left[l] == 48 { l += 1 }
+                while r < right.count && right[r] == 48 { r += 1 }
+                var leftEnd = l
+                var rightEnd = r
+                while leftEnd < left.count && isDigit(left[leftEnd]) { leftEnd += 1 }
+                while rightEnd < right.count && isDigit(right[rightEnd]) { rightEnd += 1 }
+                if leftEnd - l != rightEnd - r { return leftEnd - l < rightEnd - r }
+                while l < leftEnd {
+                    if left[l] != right[r] { return left[l] < right[r] }
+                    l += 1
+                    r += 1
+                }
                 continue
             }
             if x != y { return x < y }
-            l = left.next()
-            r = right.next()
+            l += 1
+            r += 1
         }
-        return l == nil && r != nil
+        return l == left.count && r < right.count
     }
 
     /// The full file name for `cur/` with the given flag letters.

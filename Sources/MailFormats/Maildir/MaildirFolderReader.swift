@@ -171,7 +171,7 @@ public final class MaildirFolderReader {
     public static func status(of directory: String) throws -> FolderStatus {
         var bytes = 0
         var unreadable = 0
-        let files = try MaildirTree.messageFiles(in: directory)
+        let files = try MaildirTree.messageFiles(in: directory, ordered: false)
         for (subdirectory, name) in files {
             if let size = MaildirFileName(parsing: name).size {
                 bytes += size

@@ -154,8 +154,9 @@ public struct MaildirTree: Sendable {
 
     /// The message files of a folder directory (`cur/` and `new/`) in delivery order: names
     /// compared with their digit runs as numbers (`1700000000.M999…` before `1700000000.M1000…`),
-    /// which for names made by mail programs is the order they were delivered in.
-    public static func messageFiles(in directory: String) throws -> [(subdirectory: String, name: String)] {
+    /// which for names made by mail programs is the order they were delivered in. `ordered: false`
+    /// skips the sorting, for callers that only count.
+    public static func messageFiles(in directory: String, ordered: Bool = true) throws -> [(subdirectory: String, name: String)] {
         var files: [(String, String)] = []
         for subdirectory in ["cur", "new"] {
             let path = "\(directory)/\(subdirectory)"
@@ -164,6 +165,6 @@ public struct MaildirTree: Sendable {
                 files.append((subdirectory, name))
             }
         }
-        return files.sorted { MaildirFileName.deliveredBefore($0.1, $1.1) }
+        return ordered ? files.sorted { MaildirFileName.deliveredBefore($0.1, $1.1) } : files
     }
 }
