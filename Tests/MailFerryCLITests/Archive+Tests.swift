@@ -83,6 +83,14 @@ enum ArchiveTesting {
 
 @Suite("Archives from the command line", .serialized)
 struct ArchiveCLITests {
+    @Test("--before takes a day (midnight UTC) or an ISO 8601 time, and refuses impossible dates", arguments: [
+        ("2024-01-01", 1_704_067_200.0), ("2024-01-01T12:00:00+02:00", 1_704_103_200.0), ("2024-02-29T00:00:00Z", 1_709_164_800.0),
+        ("2023-02-29", nil), ("2023-02-30T00:00:00Z", nil), ("2024-01-01T00:00:00Z tomorrow", nil), ("01/02/2024", nil),
+    ] as [(String, Double?)])
+    func cutoffDates(text: String, seconds: Double?) {
+        #expect(ArchiveSchedule.date(text)?.timeIntervalSince1970 == seconds)
+    }
+
     @Test("Maildir → archive → Maildir: bytes, flags, keywords, dates and folders identical", arguments: ArchiveFormat.allCases)
     func maildirRoundTrip(format: ArchiveFormat) async throws {
         let directory = try TemporaryDirectory("archive-roundtrip")

@@ -51,7 +51,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Archive messages older than this: 365d, 52w, 12m, 2y (a number alone is days).", valueName: "age"))
     var olderThan: String?
 
-    @Option(help: ArgumentHelp("Archive messages that arrived before this date (YYYY-MM-DD, UTC).", valueName: "date"))
+    @Option(help: ArgumentHelp("Archive messages that arrived before this date (YYYY-MM-DD, UTC) or ISO 8601 time (2024-01-01T12:00:00+02:00).", valueName: "date"))
     var before: String?
 
     @ArgumentParser.Flag(help: "Also archive unread messages (kept by default).")
@@ -102,7 +102,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             throw ValidationError("--older-than \"\(olderThan)\" is not an age (examples: 365d, 52w, 12m, 2y)")
         }
         if let before, ArchiveSchedule.date(before) == nil {
-            throw ValidationError("--before \"\(before)\" is not a date (YYYY-MM-DD)")
+            throw ValidationError("--before \"\(before)\" is not a date (YYYY-MM-DD) or ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ, or with an offset such as +02:00)")
         }
         if let name, name.contains("/") || name.hasPrefix(".") {
             throw ValidationError("--name is a file name, without / and not hidden")
