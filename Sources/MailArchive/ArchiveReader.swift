@@ -186,8 +186,13 @@ public final class ArchiveReader {
             var size = 0
             var offset: la_int64_t = 0
             let status = archive_read_data_block(handle, &block, &size, &offset)
-            guard status == ARCHIVE_EOF || status >= ARCHIVE_WARN else {
+            // A warning is a damaged member (a zip's bad CRC or wrong size): refused, as
+            // archive_read_data refuses it.
+            guard status == ARCHIVE_EOF || status == ARCHIVE_OK else {
                 throw failure("cannot read member \"\(current.name)\"")
+            }
+            guard Int64(offset) >= position else {
+                throw failure("cannot read member \"\(current.name)\": its sparse blocks are out of order")
             }
             if Int64(offset) > position {
                 try zeros(Int(Int64(offset) - position), member: current.name, body)

@@ -133,6 +133,30 @@ import Testing
         expectRefusal(path, mentioning: "holds more than 300 bytes", limits: limits)
     }
 
+    @Test("a zip member whose CRC does not match its bytes is refused, not read as good")
+    func aBadZipChecksumIsRefused() throws {
+        let directory = try TemporaryDirectory("hostile")
+        defer { directory.remove() }
+        let path = try archive(directory, "crc.zip", members: ["mail/1.eml"])
+        try readAll(path)  // intact: accepted
+        // Every copy of the member's CRC-32 (local header, data descriptor, central directory) changed.
+        var bytes = try directory.read("crc.zip")
+        let central = try #require((0..<bytes.count - 4).first { bytes[$0..<$0 + 4].elementsEqual([0x50, 0x4B, 0x01, 0x02]) })
+        let crc = Array(bytes[central + 16..<central + 20])
+        var changed = 0
+        for index in 0..<(bytes.count - 3) where bytes[index..<index + 4].elementsEqual(crc) {
+            bytes[index] ^= 0xFF
+            changed += 1
+        }
+        #expect(changed >= 1)
+        try directory.write("crc.zip", bytes)
+        #expect {
+            try readAll(path)
+        } throws: { error in
+            "\(error)".contains("cannot read member \"mail/1.eml\"")
+        }
+    }
+
     @Test func tooManyMembersAreRefused() throws {
         let directory = try TemporaryDirectory("hostile")
         defer { directory.remove() }
