@@ -83,6 +83,9 @@ public final class ArchiveVolumeWriter {
     /// (more than 26 in one folder; the manifest keeps them all).
     public func add(_ message: Message) throws -> (member: String, droppedKeywords: Set<Keyword>) {
         if let broken { throw broken }
+        guard !prepared else {
+            throw MailError.store(.internalError, "archive volume already finished; no message can be added", path: finalPath)
+        }
         try open()
         guard writer != nil else { throw MailError.store(.internalError, "archive volume not open", path: finalPath) }
         let directory: String

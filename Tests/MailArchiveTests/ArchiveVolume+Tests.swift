@@ -96,6 +96,8 @@ import Testing
         #expect(try volume.prepare())
         #expect(try volume.prepare())  // a second call repeats the first's outcome
         #expect(!FileManager.default.fileExists(atPath: path))
+        // A finished volume takes no more messages (it would be written over, unverified).
+        #expect(throws: MailError.self) { try volume.add(samples(1, seed: 9)[0]) }
         let summary = try #require(try volume.commit())
         #expect(summary.messages == 4)
         #expect(try ArchiveVerifier.verify(path: path).isIntact)

@@ -153,7 +153,11 @@ public struct CopyEngine: Sendable {
             async let prepared: Void = sink.prepareClose()
             var flushError: (any Error)?
             do { try await (checkpoint as? DeferredCheckpoint)?.flushPending() } catch { flushError = error }
-            try await prepared
+            do {
+                try await prepared
+            } catch {
+                throw flushError ?? error  // both failed: the checkpoint's error says more
+            }
             if let flushError { throw flushError }
             try await sink.close()
         } catch {

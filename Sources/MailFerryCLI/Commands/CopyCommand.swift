@@ -225,7 +225,10 @@ struct CopyCommand: AsyncParsableCommand {
         display.finish()
         await checkpoint?.close()
         await sourceStore.close()
-        try? await sinkStore.close()
+        // A sink durable only on close (an archive) is the engine's to complete: closing it here
+        // after the engine could not would publish a volume whose checkpoint marks are not
+        // durable. Left alone, an unfinished volume removes its temporary file.
+        if !sinkStore.capabilities.durableOnClose { try? await sinkStore.close() }
         if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
         result.notes = profileNotes + result.notes + notices.all
         if dryRun {
