@@ -48,6 +48,8 @@ import Testing
         ("2024-02-29T12:30:15+0200", 1_709_202_615.0),
         ("2024-02-29T12:30:15.250Z", 1_709_209_815.25),
         ("0001-01-01T00:00:00Z", -62_135_596_800.0),
+        ("10000-01-01T00:00:00Z", 253_402_300_800.0),
+        ("-0001-12-31T23:59:59Z", -62_167_219_201.0),
     ])
     func readsISO8601(text: String, seconds: Double) {
         #expect(CivilDate.iso8601Date(text)?.timeIntervalSince1970 == seconds)
@@ -56,6 +58,7 @@ import Testing
     @Test("what is not an ISO 8601 time is refused", arguments: [
         "", "yesterday", "2019-01-01T00:00:00Zjunk", "2019-01-01T00:00:00+02:00x", "2019-02-30T00:00:00Z", "2019-01-01T24:00:00Z",
         "2019-01-01 00:00:00Z", "2019-01-01T00:00:00", "2019-1-01T00:00:00Z", "2019-01-01T00:00:00+2:00",
+        "2016-12-31T23:59:60Z", "2019-01-01T00:00:00.Z", "019-01-01T00:00:00Z",
     ])
     func refusesOtherText(text: String) {
         #expect(CivilDate.iso8601Date(text) == nil)
@@ -73,6 +76,11 @@ import Testing
             seconds += 97_231
         }
         #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+        // Years ISO 8601 writes expanded round-trip too (a file's mtime can be anything).
+        for seconds in [253_402_300_800.0, 1e12, -62_167_219_201.0, -1e11] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(CivilDate.iso8601Date(CivilDate.iso8601Text(date)) == date, "\(CivilDate.iso8601Text(date))")
+        }
         // JSON written with the strategy reads back with it, and with Foundation's.
         let date = Date(timeIntervalSince1970: 1_700_000_000)
         let encoder = JSONEncoder()

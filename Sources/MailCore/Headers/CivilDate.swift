@@ -60,44 +60,49 @@ public enum CivilDate {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601, whole seconds, UTC), as MailFerry's JSON writes dates.
-    /// Years outside 0...9999 go through Foundation's formatter.
+    /// A year past 9999 has more digits, one before year 0 a minus sign (ISO 8601's expanded years).
     public static func iso8601Text(_ date: Date) -> String {
         let (days, seconds) = parts(date)
         let (year, month, day) = civil(fromDays: days)
-        guard (0...9999).contains(year) else { return date.formatted(Date.ISO8601FormatStyle()) }
-        let yearText = String(year)
-        return String(repeating: "0", count: 4 - yearText.count) + yearText + "-\(two(month))-\(two(day))T"
-            + "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+        let digits = String(year.magnitude)
+        let yearText = (year < 0 ? "-" : "") + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        return yearText + "-\(two(month))-\(two(day))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS` with an optional fraction and `Z` or a `±HH:MM` (or `±HHMM`)
-    /// offset — strictly: an impossible day or trailing text is `nil`, never rolled over.
+    /// Parses `YYYY-MM-DDTHH:MM:SS` (the year may have more digits or a minus sign, as
+    /// ``iso8601Text(_:)`` writes it) with an optional fraction and `Z` or a `±HH:MM` (or `±HHMM`)
+    /// offset — strictly: an impossible day or time (no leap second) or trailing text is `nil`,
+    /// never rolled over.
     public static func iso8601Date(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
+        func isDigit(_ index: Int) -> Bool { index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 }
         func number(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= bytes.count else { return nil }
-            var value = 0
-            for index in range {
-                let byte = bytes[index]
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
+            guard range.upperBound <= bytes.count, range.allSatisfy(isDigit) else { return nil }
+            return range.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
         }
         func at(_ index: Int, _ character: Character) -> Bool {
             index < bytes.count && bytes[index] == character.asciiValue!
         }
-        guard let year = number(0..<4), at(4, "-"), let month = number(5..<7), at(7, "-"), let day = number(8..<10),
-            at(10, "T"), let hour = number(11..<13), at(13, ":"), let minute = number(14..<16), at(16, ":"),
-            let second = number(17..<19), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-            hour < 24, minute < 60, second < 61
+        // The year: at least four digits (at most nine), perhaps after a minus sign.
+        let negative = at(0, "-")
+        var end = negative ? 1 : 0
+        while isDigit(end) { end += 1 }
+        let yearDigits = end - (negative ? 1 : 0)
+        guard (4...9).contains(yearDigits), let magnitude = number((negative ? 1 : 0)..<end) else { return nil }
+        let year = negative ? -magnitude : magnitude
+        let b = end  // where "-MM-DDTHH:MM:SS" starts
+        guard at(b, "-"), let month = number(b + 1..<b + 3), at(b + 3, "-"), let day = number(b + 4..<b + 6),
+            at(b + 6, "T"), let hour = number(b + 7..<b + 9), at(b + 9, ":"), let minute = number(b + 10..<b + 12),
+            at(b + 12, ":"), let second = number(b + 13..<b + 15), (1...12).contains(month),
+            (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60, second < 60
         else { return nil }
-        var index = 19
+        var index = b + 15
         var fraction = 0.0
         if at(index, ".") {
-            var scale = 0.1
             index += 1
-            while index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 {
+            guard isDigit(index) else { return nil }
+            var scale = 0.1
+            while isDigit(index) {
                 fraction += Double(bytes[index] - 48) * scale
                 scale /= 10
                 index += 1
