@@ -227,8 +227,9 @@ struct CopyCommand: AsyncParsableCommand {
         await sourceStore.close()
         // A sink durable only on close (an archive) is the engine's to complete: closing it here
         // after the engine could not would publish a volume whose checkpoint marks are not
-        // durable. Left alone, an unfinished volume removes its temporary file.
+        // durable; an unfinished volume is given up instead.
         if !sinkStore.capabilities.durableOnClose { try? await sinkStore.close() }
+        (sinkStore as? ArchiveSink)?.abandon()
         if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
         result.notes = profileNotes + result.notes + notices.all
         if dryRun {

@@ -75,6 +75,12 @@ public final class ArchiveSink: MessageSink, @unchecked Sendable {
         try completing { try volume.commit() }
     }
 
+    /// Gives up an unfinished volume: its temporary files are removed and it never gets its
+    /// name (a completed one is left as it is).
+    public func abandon() {
+        lock.withLock { if volume.committed == nil { volume.abandon() } }
+    }
+
     /// Runs a step of completing the volume; after a failure every later step fails the same way.
     private func completing(_ step: () throws -> Void) throws {
         try lock.withLock {
