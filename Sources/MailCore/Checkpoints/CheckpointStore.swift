@@ -45,7 +45,6 @@ public protocol CheckpointStore: Sendable {
     func close() async
 }
 
-
 /// One change of a batch written by ``CheckpointStore/apply(_:)``: the arguments of the
 /// single-folder call it stands for.
 public enum CheckpointChange: Sendable {

@@ -229,8 +229,10 @@ struct CopyCommand: AsyncParsableCommand {
         // after the engine could not would publish a volume whose checkpoint marks are not
         // durable; an unfinished volume is given up instead.
         if !sinkStore.capabilities.durableOnClose { try? await sinkStore.close() }
-        (sinkStore as? ArchiveSink)?.abandon()
-        if let archive = sinkStore as? ArchiveSink { _ = archive.recordVolume(in: &result) }
+        if let archive = sinkStore as? ArchiveSink {
+            archive.abandon()
+            _ = archive.recordVolume(in: &result)
+        }
         result.notes = profileNotes + result.notes + notices.all
         if dryRun {
             let bytes = result.folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }

@@ -25,20 +25,11 @@ public struct MaildirFileName: Sendable, Hashable {
     public init(parsing name: String) {
         var base = Substring(name)
         var info: Substring?
-        // The last `<separator>2,` of the first separator that has one, found byte-wise.
-        let bytes = Array(name.utf8)
-        search: for separator in MaildirInfo.separators {
-            let mark = separator.asciiValue!
-            var index = bytes.count - 3
-            while index >= 0 {
-                if bytes[index] == mark && bytes[index + 1] == UInt8(ascii: "2") && bytes[index + 2] == UInt8(ascii: ",") {
-                    let start = name.utf8.index(name.utf8.startIndex, offsetBy: index)
-                    base = name[..<start]
-                    info = name[name.utf8.index(start, offsetBy: 3)...]
-                    break search
-                }
-                index -= 1
-            }
+        var text = name
+        if let offset = text.withUTF8(Self.infoOffset) {
+            let start = name.utf8.index(name.utf8.startIndex, offsetBy: offset)
+            base = name[..<start]
+            info = name[name.utf8.index(start, offsetBy: 3)...]
         }
         self.base = String(base)
         self.infoLetters = info
@@ -48,6 +39,21 @@ public struct MaildirFileName: Sendable, Hashable {
             if field.hasPrefix("S=") { self.size = Int(field.dropFirst(2)) }
             if field.hasPrefix("W=") { self.virtualSize = Int(field.dropFirst(2)) }
         }
+    }
+
+    /// Where the info starts: the last `<separator>2,` of the first separator that has one.
+    private static func infoOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        for separator in MaildirInfo.separators {
+            let mark = separator.asciiValue!
+            var index = bytes.count - 3
+            while index >= 0 {
+                if bytes[index] == mark && bytes[index + 1] == UInt8(ascii: "2") && bytes[index + 2] == UInt8(ascii: ",") {
+                    return index
+                }
+                index -= 1
+            }
+        }
+        return nil
     }
 
     /// Natural order of two file names: runs of digits compare as numbers, the rest byte-wise.
