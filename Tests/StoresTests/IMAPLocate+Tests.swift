@@ -13,20 +13,20 @@ struct IMAPLocateTests {
             + Array("\r\n\r\n\(body)\r\n".utf8)
     }
 
-    /// A server without MULTIAPPEND, so each message is its own APPEND; the second APPEND of the
+    /// A server without MULTIAPPEND, so each message is its own APPEND; the third APPEND the
     /// server receives ends the session (`BYE`) before it is stored.
     static func server() throws -> FakeIMAPServer {
         var configuration = FakeIMAPServer.Configuration()
         configuration.capabilities.removeAll { $0 == "MULTIAPPEND" }
         let server = try FakeIMAPServer(configuration)
         server.setIntercept { request in
-            request.command == "APPEND" && request.occurrence == 2 ? .bye("Session ended.") : nil
+            request.command == "APPEND" && request.occurrence == 3 ? .bye("Session ended.") : nil
         }
         return server
     }
 
     @Test(
-        "the same bytes twice in one batch, the connection lost after the first was confirmed: the second is sent again",
+        "the same bytes twice in one batch, the connection lost after the first was confirmed: the second is sent again, not taken for the first",
         arguments: [
             ["MESSAGE-id: not-a-valid-id@ torture example"], ["Message-ID: <twice@example.com>"], [],
         ])
@@ -37,7 +37,8 @@ struct IMAPLocateTests {
         let other = Self.message(["Message-ID: <other@example.com>"], body: "other")
         let sink = try await StoreFactory.openSink(try FakeGmailTests.endpoint(server), options: FakeGmailTests.options())
         let writer = try await sink.openFolder(.inbox, subscribe: false)
-        let batch = [bytes, bytes, other].enumerated().map { index, bytes in
+        // Pipelined: the first two are confirmed (APPENDUID), the connection ends at the third.
+        let batch = [bytes, other, bytes].enumerated().map { index, bytes in
             MessageEnvelope(bytes: bytes, folder: .inbox, key: SourceKey("k\(index)"))
         }
         let outcomes = try await writer.store(batch)
