@@ -1,7 +1,7 @@
 import Foundation
 import MailCore
 import MailTesting
-import Stores
+@testable import Stores
 import Testing
 
 /// Finding unconfirmed messages after a dropped connection (the writer's own recovery), with
@@ -23,6 +23,17 @@ struct IMAPLocateTests {
             request.command == "APPEND" && request.occurrence == 3 ? .bye("Session ended.") : nil
         }
         return server
+    }
+
+    @Test("a Message-ID is searched for without its brackets, and only when it is a plain printable token")
+    func searchableIDs() {
+        #expect(IMAPFolderWriter.searchableMessageID("<a.b@example.com>") == "a.b@example.com")
+        // What `MESSAGE-id: not-a-valid-id@ torture example` is recorded as: a prefix of the stored field.
+        #expect(IMAPFolderWriter.searchableMessageID("<not-a-valid-id@>") == "not-a-valid-id@")
+        #expect(IMAPFolderWriter.searchableMessageID("<with space@example.com>") == nil)
+        #expect(IMAPFolderWriter.searchableMessageID("<caf\u{E9}@example.com>") == nil)
+        #expect(IMAPFolderWriter.searchableMessageID("<>") == nil)
+        #expect(IMAPFolderWriter.searchableMessageID(nil) == nil)
     }
 
     @Test(
