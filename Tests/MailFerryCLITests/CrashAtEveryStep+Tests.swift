@@ -42,13 +42,13 @@ enum CrashHarness {
     /// The destination holds exactly the source's messages (nothing missing, duplicated or extra),
     /// with equal flags, keywords and dates.
     static func expectSame(
-        _ source: any MessageSource, _ destination: any MessageSource, step: Int,
+        _ source: any MessageSource, _ destination: any MessageSource, step: Int, folders: Int = 5, messages: Int = 50,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         let report = await Verifier(source: source, destination: destination, planner: CopyPlanner(), exact: true).run()
         #expect(report.matches, "after a kill at step \(step):\n\(report.text)", sourceLocation: sourceLocation)
-        #expect(report.folders.filter { $0.sourceMessages > 0 }.count == 5, sourceLocation: sourceLocation)
-        #expect(report.folders.reduce(0) { $0 + $1.matched } == 50, sourceLocation: sourceLocation)
+        #expect(report.folders.filter { $0.sourceMessages > 0 }.count == folders, sourceLocation: sourceLocation)
+        #expect(report.folders.reduce(0) { $0 + $1.matched } == messages, sourceLocation: sourceLocation)
         await source.close()
         await destination.close()
     }

@@ -108,7 +108,8 @@ final class FolderResume {
         state.destinationValidity = destinationValidity
         if !folder.inFlight.isEmpty {
             let pending = folder.inFlight
-            let found = try await writer.locate(pending)
+            // A stored message recorded as done is another message's, even when it has the same bytes.
+            let found = try await writer.locate(pending, excluding: Set(folder.done.values.map(\.reference)))
             var done: [DoneMessage] = []
             var missing: [SourceKey] = []
             for message in pending {

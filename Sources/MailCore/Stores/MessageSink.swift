@@ -49,6 +49,11 @@ public protocol FolderWriter: AnyObject {
     /// folder holds; returns the reference of each one found. Matching is by content
     /// (fingerprint), looking only where each message's position says it can be.
     func locate(_ messages: [PendingMessage]) async throws -> [SourceKey: String]
+    /// ``locate(_:)``, where the stored messages `claimed` (references the checkpoint records as
+    /// done) are known to be other messages: none of them is taken for a pending one, so that a
+    /// message stored twice (the same bytes twice in the source) is found only where its own copy
+    /// is. Writers whose positions already rule those out need not implement it.
+    func locate(_ messages: [PendingMessage], excluding claimed: Set<String>) async throws -> [SourceKey: String]
     /// The identities of every message the folder holds, for `--dedup` and for matching again
     /// after the folder was replaced.
     func existingMessages() async throws -> [StoredIdentity]
@@ -93,5 +98,11 @@ public struct StoredMessage: Sendable, Hashable {
     public init(reference: String, droppedFlags: FlagSet = .empty) {
         self.reference = reference
         self.droppedFlags = droppedFlags
+    }
+}
+
+extension FolderWriter {
+    public func locate(_ messages: [PendingMessage], excluding claimed: Set<String>) async throws -> [SourceKey: String] {
+        try await locate(messages)
     }
 }

@@ -17,90 +17,23 @@ extension IMAPFolderWriter {
         uidValidity == 0 ? nil : "\(uidValidity):\(max(uidNext, 1))"
     }
 
+    /// Re-selects, waits for the folder to settle, then finds the messages by content
+    /// (``find(_:excluding:)``: by Message-ID where it can be searched for, else by the
+    /// fingerprint of every message from the saved UIDNEXT on).
     func locate(_ messages: [PendingMessage]) async throws -> [SourceKey: String] {
+        try await locate(messages, excluding: [])
+    }
+
+    /// ``locate(_:)``, taking none of the `claimed` UIDs (references of this UIDVALIDITY).
+    func locate(_ messages: [PendingMessage], excluding claimed: Set<String>) async throws -> [SourceKey: String] {
         guard !messages.isEmpty else { return [:] }
         do {
             try await select()
             try await settle()
-            return try await find(messages).mapValues { "\(uidValidity):\($0)" }
+            return try await find(messages, excluding: claimedUIDs(claimed)).mapValues { "\(uidValidity):\($0)" }
         } catch let error as IMAPError {
             throw IMAPStore.mailError(error, scope: .folder, folder: folder)
         }
-    }
-
-    /// The UIDs of `messages` in the selected folder. Candidates are what `UID SEARCH` finds from
-    /// each message's position on (by Message-ID; messages without one, among those lacking the
-    /// header); a candidate matches when its fingerprint equals the message's. Each stored message
-    /// matches at most one pending message.
-    func find(_ messages: [PendingMessage]) async throws -> [SourceKey: UInt32] {
-        func lowest(_ position: String?) -> UInt32 {
-            guard let position, let colon = position.firstIndex(of: ":"), position[..<colon] == String(uidValidity),
-                let next = UInt32(position[position.index(after: colon)...])
-            else { return 1 }  // no position, or the folder was replaced since: search all of it
-            return max(next, 1)
-        }
-        let limit = store.messageLimit(connection)
-        var scopes: [[SearchArgument]] = [[]]
-        if limit.slices(exists: exists) != nil {
-            // Under a message limit: the UIDs from the lowest position on, listed in slices, then
-            // each search names at most the limit of them (UIDs do not shift with expunges).
-            let floor = messages.map { lowest($0.position) }.min() ?? 1
-            var uids: [UInt32] = []
-            try await IMAPFetchScan.runFolder(connection, exists: exists, limit: limit, items: ["UID"]) { message in
-                if message.uid >= floor { uids.append(message.uid) }
-            }
-            uids.sort()
-            scopes = limit.uidScopes(uids)
-            guard !scopes.isEmpty else { return [:] }
-        }
-        var searches: [(from: UInt32, command: IMAPConnection.Submitted)] = []
-        var headerless: UInt32?
-        for message in messages {
-            let from = lowest(message.position)
-            if let messageID = message.record.messageID, !messageID.isEmpty {
-                for scope in scopes {
-                    guard let submitted = try? await connection.submit(
-                        .uidSearch(scope + [.key("UID"), .set(UIDSet(ranges: [from...UInt32.max])), .key("HEADER"), .string("Message-ID"), .string(messageID)]))
-                    else { continue }
-                    searches.append((from, submitted))
-                }
-            } else {
-                headerless = min(headerless ?? from, from)
-            }
-        }
-        if let from = headerless {
-            for scope in scopes {
-                searches.append(
-                    (from, try await connection.submit(
-                        .uidSearch(scope + [.key("UID"), .set(UIDSet(ranges: [from...UInt32.max])), .key("NOT"), .key("HEADER"), .string("Message-ID"), .string("")]))))
-            }
-        }
-        var candidates = UIDSet()
-        for (from, submitted) in searches {
-            let result = try await submitted.result()
-            guard result.tagged.status == .ok else { continue }
-            for response in result.untagged {
-                guard case .search(let ids, _) = response else { continue }
-                for uid in ids where uid >= from { candidates.insert(uid...uid) }
-            }
-        }
-        guard !candidates.isEmpty else { return [:] }
-        var byFingerprint: [Fingerprint: [UInt32]] = [:]
-        for chunk in candidates.values.chunked(limit.chunk(IMAPFetchScan.maximumUIDsPerCommand)) {
-            try await IMAPFetchScan.run(connection, uids: UIDSet(chunk), items: ["UID", "BODY.PEEK[]"]) { message in
-                if let fingerprint = message.fingerprint { byFingerprint[fingerprint, default: []].append(message.uid) }
-            }
-        }
-        var found: [SourceKey: UInt32] = [:]
-        for message in messages {
-            let from = lowest(message.position)
-            guard var uids = byFingerprint[message.record.fingerprint] else { continue }
-            uids.sort()
-            guard let index = uids.firstIndex(where: { $0 >= from }) else { continue }
-            found[message.record.key] = uids.remove(at: index)
-            byFingerprint[message.record.fingerprint] = uids
-        }
-        return found
     }
 
     /// Message-ID, size and arrival date of every message (one FETCH of a header field), and

@@ -281,7 +281,12 @@ final class IMAPFolderWriter: FolderWriter {
         let remaining = uploads.filter { outcomes[$0.index] == nil }
         guard validity != 0, uidValidity == validity, !remaining.isEmpty else { return remaining }
         try await settle()
-        let found = try await find(remaining.map { PendingMessage(record: $0.record, position: start) })
+        // This batch's confirmed messages hold these UIDs: an equal copy among the rest is not one of them.
+        let claimed = claimedUIDs(outcomes.compactMap { outcome -> String? in
+            guard case .stored(let stored)? = outcome else { return nil }
+            return stored.reference
+        })
+        let found = try await find(remaining.map { PendingMessage(record: $0.record, position: start) }, excluding: claimed)
         for upload in remaining {
             if let uid = found[upload.record.key] {
                 outcomes[upload.index] = .stored(StoredMessage(reference: "\(uidValidity):\(uid)", droppedFlags: upload.dropped))

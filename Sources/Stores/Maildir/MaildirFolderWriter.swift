@@ -52,9 +52,18 @@ final class MaildirFolderWriter: FolderWriter {
     func position() async throws -> String? { String(Int(Date().timeIntervalSince1970) - 1) }
 
     func locate(_ messages: [PendingMessage]) async throws -> [SourceKey: String] {
+        try await locate(messages, excluding: [])
+    }
+
+    /// The position is a time in seconds, so files of the batches just before are scanned too:
+    /// those `claimed` (compared by base name, which a flag change keeps) are left out.
+    func locate(_ messages: [PendingMessage], excluding claimed: Set<String>) async throws -> [SourceKey: String] {
         guard !messages.isEmpty else { return [:] }
         let since = messages.compactMap { $0.position.flatMap(Int.init) }.min()
-        let files = try scan(deliveredSince: since, fingerprintAll: true)
+        let taken = Set(claimed.map { MaildirFileName(parsing: ($0 as NSString).lastPathComponent).base })
+        let files = try scan(deliveredSince: since, fingerprintAll: true).filter {
+            !taken.contains(MaildirFileName(parsing: ($0.relativePath as NSString).lastPathComponent).base)
+        }
         return PendingMessage.match(
             messages, stored: files.compactMap { file in file.fingerprint.map { ($0, file.relativePath) } })
     }
