@@ -139,7 +139,9 @@ struct ArchiveCommand: AsyncParsableCommand {
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
-        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        let failure = FailureReport(
+            source: sourceEndpoint.description, destination: "archive:\(directory)", dryRun: dryRun, json: json, file: report)
+        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options, failure: failure)
         if deleteFromSource && !sourceStore.capabilities.removesCopiedMessages {
             await sourceStore.close()
             Terminal.standardError("mailferry: \(sourceEndpoint) cannot delete messages after archiving them")
@@ -197,7 +199,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             capabilities.durableOnClose = true
             sink = PlannedSink(displayName: "archive:\(volumePath)", capabilities: capabilities, existing: [])
         } else {
-            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options)
+            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options, failure: failure)
         }
 
         var copyOptions = CopyOptions()
