@@ -189,6 +189,25 @@ struct NoSilentSkipsTests {
         #expect(finished.stdout.contains("Nothing to do: all 3 messages in 1 folder were copied before; nothing was written."), "\(finished.stdout)")
     }
 
+    @Test("archive --dry-run leaves out what earlier archive runs took (the checkpoint, read-only)")
+    func archiveDryRunReadsTheCheckpoint() async throws {
+        let directory = try TemporaryDirectory("dry-archive")
+        defer { directory.remove() }
+        let source = try Self.threeMessages(directory)
+        let job = [
+            "archive", "mbox:\(source)", "--to", directory.file("archives"), "--older-than", "1y", "--include-unread",
+            "--checkpoint", directory.file("job.sqlite"),
+        ]
+        let before = try await BuiltProducts.run(job + ["--dry-run", "--json"])
+        #expect(before.status == 0, "\(before.stdout)\(before.stderr)")
+        #expect((try json(before.stdout)["folders"] as? [[String: Any]])?.first?["plannedMessages"] as? Int == 3, "\(before.stdout)")
+        let real = try await BuiltProducts.run(job)
+        #expect(real.status == 0, "\(real.stdout)\(real.stderr)")
+        let after = try await BuiltProducts.run(job + ["--dry-run"])
+        #expect(after.status == 0)
+        #expect(after.stdout.contains("Nothing to do: all 3 messages in 1 folder were copied before"), "\(after.stdout)")
+    }
+
     @Test("an empty source says so, not \"all 0 messages … copied before\"")
     func emptySource() async throws {
         let directory = try TemporaryDirectory("empty-source")

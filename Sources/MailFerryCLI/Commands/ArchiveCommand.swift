@@ -160,12 +160,13 @@ struct ArchiveCommand: AsyncParsableCommand {
             throw ExitStatus.storeFailure.exitCode
         }
         var store: SQLiteCheckpointStore?
+        // The job is the source and the directory, not the volume: each run writes a new one.
+        let identity = JobIdentity(
+            source: sourceEndpoint.jobKey, destination: "archive-directory:\(StoreEndpoint.canonicalPath(directory))",
+            mapping: ["command": "archive"])
+        let checkpointPath = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
         if !dryRun {
-            // The job is the source and the directory, not the volume: each run writes a new one.
-            let identity = JobIdentity(
-                source: sourceEndpoint.jobKey, destination: "archive-directory:\(StoreEndpoint.canonicalPath(directory))",
-                mapping: ["command": "archive"])
-            let path = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
+            let path = checkpointPath
             do {
                 store = try SQLiteCheckpointStore(path: path, identity: identity)
                 if let store { options.source.budgetLedger?.attach(store) }
@@ -204,6 +205,14 @@ struct ArchiveCommand: AsyncParsableCommand {
 
         var copyOptions = CopyOptions()
         copyOptions.dryRun = dryRun
+        if dryRun {
+            // The plan leaves out what earlier runs archived (read-only, without the job's lock).
+            do {
+                copyOptions.preview = try SQLiteCheckpointPreview(path: checkpointPath, identity: identity)
+            } catch {
+                Terminal.standardError("mailferry: warning: the plan does not use the checkpoint: \(error)")
+            }
+        }
         copyOptions.planner = CopyPlanner(
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: nil,
             onlyFolder: sourceEndpoint.folder)
