@@ -71,6 +71,9 @@ struct NoSilentSkipsTests {
             let folders = try #require(report["folders"] as? [[String: Any]])
             #expect(folders.count == names.count + 1, "\(destination): a folder was dropped: \(folders.map { $0["source"] ?? "" })")
             #expect((report["totals"] as? [String: Any])?["copied"] as? Int == names.count + 1, "\(destination)")
+            // A name kept whole is said in the report.
+            let warnings = report["warnings"] as? [[String: Any]] ?? []
+            #expect(warnings.contains { ($0["reason"] as? String)?.contains("empty level") == true }, "\(warnings)")
         }
         // Nothing outside the destinations: the only entries beside them are theirs.
         #expect(try FileManager.default.contentsOfDirectory(atPath: base).sorted() == ["fs", "mboxes", "plus"])
@@ -227,6 +230,7 @@ struct NoSilentSkipsTests {
             ("copy", ["copy", "mbox:\(directory.file("missing.mbox"))", "maildir:\(directory.file("out"))"]),
             ("verify", ["verify", "mbox:\(directory.file("missing.mbox"))", "maildir:\(directory.file("out"))"]),
             ("archive", ["archive", "mbox:\(directory.file("missing.mbox"))", "--to", directory.file("archives"), "--older-than", "1y"]),
+            ("verify-archive", ["verify", "archive:\(directory.file("missing.tar.zst"))"]),
         ]
         for (name, arguments) in commands {
             let file = directory.file("\(name)-report.json")
@@ -237,8 +241,8 @@ struct NoSilentSkipsTests {
             let written = try json(String(decoding: try directory.read("\(name)-report.json"), as: UTF8.self))
             for report in [printed, written] {
                 let stopped = try #require(report["stoppedBy"], "\(name): \(report)")
-                #expect("\(stopped)".contains("missing.mbox"), "\(name): \(stopped)")
-                if name != "verify" { #expect(report["outcome"] as? String == "failed", "\(name)") }
+                #expect("\(stopped)".contains(directory.file("missing.")), "\(name): \(stopped)")
+                if !name.hasPrefix("verify") { #expect(report["outcome"] as? String == "failed", "\(name)") }
             }
         }
         // A refused checkpoint (another job's) is reported the same way.

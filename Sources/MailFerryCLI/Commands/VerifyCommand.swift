@@ -124,6 +124,8 @@ extension VerifyCommand {
             result = try ArchiveVerifier.verify(path: path)
         } catch let error as MailError {
             Terminal.standardError("mailferry: \(error.description)")
+            FailureReport(source: "archive:\(path)", destination: "archive:\(path)", json: json, file: report, verify: true)
+                .emit(error, context: "cannot verify archive:\(path)")
             throw ExitStatus.storeFailure.exitCode
         }
         try ReportOutput.emit(ArchiveVerifyReport(result), json: json, file: report)
