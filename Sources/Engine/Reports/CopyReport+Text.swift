@@ -110,7 +110,6 @@ extension CopyReport {
         if totals.skipped == 0 && totals.filtered == 0 {
             return totals.folders == 0 ? "Nothing to do: no folder to copy" : "Nothing to do: no messages in \(folderCount)"
         }
-        var text = "Nothing to do: "
         var parts: [String] = []
         if totals.skipped > 0 {
             parts.append(
@@ -118,8 +117,7 @@ extension CopyReport {
                     + "\(totals.skipped == 1 ? "was" : "were") copied before")
         }
         if totals.filtered > 0 { parts.append("\(Self.count(totals.filtered, "message")) left out by the filter") }
-        text += parts.joined(separator: "; ")
-        return text
+        return "Nothing to do: " + parts.joined(separator: "; ")
     }
 
     /// `1 folder`, `3 folders`.

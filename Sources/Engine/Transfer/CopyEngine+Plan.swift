@@ -8,12 +8,15 @@ extension CopyEngine {
     /// would find unchanged is up to date, and messages earlier runs copied (or failed for good)
     /// are left out; with a message filter, messages it refuses are counted as filtered. Only
     /// then is the folder read (message by message); without either, the source's status is the
-    /// plan, as it costs no read.
+    /// plan, as it costs no read. (With `--retry-failed` the plan still leaves out messages
+    /// that failed for good; the real run tries them again.)
     func planFolder(_ entry: CopyPlan.Entry, destination: FolderInfo?) async -> FolderOutcome {
         var outcome = FolderOutcome(entry)
         do {
             var settled: Set<SourceKey> = []
-            if let preview = options.preview, let overview = try await preview.overview(source: entry.source.path, destination: entry.destination) {
+            if let preview = options.preview,
+                let overview = try await preview.overview(source: entry.source.path, destination: entry.destination)
+            {
                 if FolderResume.isUnchanged(overview, source: entry.source, destination: destination, options: options.resume) {
                     outcome.report.upToDate = true
                     outcome.report.skipped = overview.done
