@@ -71,7 +71,7 @@ let package = Package(
             dependencies: [.target(name: "CLibCrypto", condition: .when(platforms: [.linux]))],
             swiftSettings: swiftSettings),
         // On-disk formats (Maildir, mbox, gzip streams); no networking.
-        .target(name: "MailFormats", dependencies: ["MailCore", "CZlib"], swiftSettings: swiftSettings),
+        .target(name: "MailFormats", dependencies: ["MailCore", "CZlib", "CProcessTuning"], swiftSettings: swiftSettings),
         // Archives: streaming tar/zip reading and writing with safety limits, MailFerry's archive
         // layout (a Maildir tree plus manifest.jsonl) and its verifier; no networking.
         .target(

@@ -195,41 +195,44 @@ public final class SQLiteCheckpointStore: CheckpointStore, TransferBudgetStore {
         let sourceText = Self.encode(source)
         let destinationText = Self.encode(destination)
         do {
-            return try await database.read { db -> FolderOverview? in
-                guard let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM folder WHERE source_path = ? AND destination_path = ?",
-                    arguments: [sourceText, destinationText])
-                else { return nil }
-                let id: Int64 = row["id"]
-                var overview = FolderOverview(
-                    state: Self.state(from: row), done: 0, inFlight: 0, retryableFailures: 0, permanentFailures: 0)
-                // The state index answers these without reading the rows.
-                for count in try Row.fetchAll(
-                    db, sql: "SELECT state, COUNT(*) AS n FROM message WHERE folder_id = ? GROUP BY state", arguments: [id])
-                {
-                    switch count["state"] as String {
-                    case "done": overview.done = count["n"]
-                    case "in-flight": overview.inFlight = count["n"]
-                    default: break
-                    }
-                }
-                for count in try Row.fetchAll(
-                    db, sql: "SELECT retry, COUNT(*) AS n FROM message WHERE folder_id = ? AND state = 'failed' GROUP BY retry",
-                    arguments: [id])
-                {
-                    if MailError.Retry(rawValue: count["retry"] ?? "") ?? .never == .never {
-                        overview.permanentFailures += count["n"] as Int
-                    } else {
-                        overview.retryableFailures += count["n"] as Int
-                    }
-                }
-                return overview
-            }
+            return try await database.read { db in try Self.overview(sourceText, destinationText, in: db) }
         } catch let error as DatabaseError {
             throw MailError(
                 .checkpoint, scope: .store, retry: .never,
                 "cannot read the checkpoint: \(error.message ?? "\(error.resultCode)")", path: location)
         }
+    }
+
+    /// A folder pair's state and counts (shared with ``SQLiteCheckpointPreview``).
+    static func overview(_ sourceText: String, _ destinationText: String, in db: Database) throws -> FolderOverview? {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM folder WHERE source_path = ? AND destination_path = ?",
+            arguments: [sourceText, destinationText])
+        else { return nil }
+        let id: Int64 = row["id"]
+        var overview = FolderOverview(
+            state: Self.state(from: row), done: 0, inFlight: 0, retryableFailures: 0, permanentFailures: 0)
+        // The state index answers these without reading the rows.
+        for count in try Row.fetchAll(
+            db, sql: "SELECT state, COUNT(*) AS n FROM message WHERE folder_id = ? GROUP BY state", arguments: [id])
+        {
+            switch count["state"] as String {
+            case "done": overview.done = count["n"]
+            case "in-flight": overview.inFlight = count["n"]
+            default: break
+            }
+        }
+        for count in try Row.fetchAll(
+            db, sql: "SELECT retry, COUNT(*) AS n FROM message WHERE folder_id = ? AND state = 'failed' GROUP BY retry",
+            arguments: [id])
+        {
+            if MailError.Retry(rawValue: count["retry"] ?? "") ?? .never == .never {
+                overview.permanentFailures += count["n"] as Int
+            } else {
+                overview.retryableFailures += count["n"] as Int
+            }
+        }
+        return overview
     }
 
     public func updateFolder(_ state: FolderState, folder: FolderCheckpoint.ID) async throws {

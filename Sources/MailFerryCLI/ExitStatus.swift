@@ -20,7 +20,7 @@ public enum ExitStatus: Int32, Sendable {
         switch outcome {
         case .complete: self = .success
         case .partial: self = .partial
-        case .stopped: self = .storeFailure
+        case .stopped, .failed: self = .storeFailure
         }
     }
 

@@ -1,4 +1,5 @@
-import Engine
+import Foundation
+@testable import Engine
 import MailCore
 import Testing
 
@@ -38,6 +39,33 @@ struct CopyPlannerTests {
         plan = planner.plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: .init())
         #expect(plan.entries.map(\.destination.displayName) == ["Imported/INBOX", "Imported/Archive", "Imported/Archive/2021", "Imported/Sent"])
         #expect(plan.notes.isEmpty)
+    }
+
+    @Test("a skip rule leaves a selected folder out and the plan lists it with its reason; --exclude and --folder do not list")
+    func skippedFolders() {
+        let source = folders(["INBOX", "All Mail", "Starred", "Work"])
+        var planner = CopyPlanner(exclude: [FolderPattern("Starred")])
+        planner.skip = [
+            FolderSkipRule(FolderPattern("All Mail"), reason: "the profile skips it"),
+            FolderSkipRule(FolderPattern("Starred"), reason: "the profile skips it"),
+        ]
+        var plan = planner.plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: .init())
+        #expect(plan.entries.map(\.destination.displayName) == ["INBOX", "Work"])
+        // Starred was excluded by the user: not a skip; All Mail was selected and skipped.
+        #expect(plan.skipped == [SkippedFolder(folder: "All Mail", reason: "the profile skips it")])
+        planner.include = [FolderPattern("Work")]
+        plan = planner.plan(sourceFolders: source, sourceCapabilities: .init(), sinkCapabilities: .init())
+        #expect(plan.skipped.isEmpty)
+    }
+
+    @Test("a skipped folder makes the report partial and is listed in its text and JSON")
+    func skippedFolderReport() throws {
+        var report = CopyReport(version: "t", source: "a", destination: "b", dryRun: false, startedAt: Date())
+        report.skippedFolders = [SkippedFolder(folder: "All Mail", reason: "the profile skips it")]
+        report.finish(at: Date())
+        #expect(report.outcome == .partial)
+        #expect(report.text.contains("Folders not copied (1):\n  All Mail: the profile skips it"), "\(report.text)")
+        #expect(try report.json().contains("\"skippedFolders\""))
     }
 
     @Test("a single-folder source lands in INBOX or --to-folder")

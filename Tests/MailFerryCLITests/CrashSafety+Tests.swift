@@ -57,4 +57,41 @@ struct CrashSafetyTests {
         }
         #expect(interrupted > 0, "no kill landed before the copy finished; the test proved nothing")
     }
+    /// SIGTERM (or SIGINT) while `copy` appends to an mbox: the process ends by the signal, and
+    /// its `.lock` does not outlive it (mutt and procmail would otherwise wait for it).
+    @Test("a copy into an mbox ended by SIGTERM or SIGINT removes its dotlock", arguments: [SIGTERM, SIGINT])
+    func signalRemovesDotLock(signal: Int32) async throws {
+        let directory = try TemporaryDirectory("crash-lock")
+        defer { directory.remove() }
+        let appender = try MboxAppender(path: directory.file("big.mbox"), compressed: false)
+        for index in 0..<24 {
+            let line = "line \(index) " + String(repeating: "abcdefghij", count: 7) + "\n"
+            let bytes = Array(("Subject: big \(index)\nMessage-ID: <big\(index)@test>\n\n" + String(repeating: line, count: 30_000)).utf8)
+            try appender.append(MessageData(bytes), flags: FlagSet([.seen]), internalDate: nil, sender: nil, defaultDate: Date())
+        }
+        try appender.commit()
+        appender.close()
+        let binary = try #require(BuiltProducts.mailferry())
+        var interrupted = 0
+        for attempt in 0..<4 where interrupted == 0 {
+            let target = directory.file("out\(attempt).mbox")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["copy", "mbox:\(directory.file("big.mbox"))", "mbox:\(target)", "--quiet", "--no-checkpoint"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: target + ".lock") && process.isRunning && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            kill(process.processIdentifier, signal)
+            await BuiltProducts.waitForExit(process)
+            guard process.terminationReason == .uncaughtSignal else { continue }
+            interrupted += 1
+            #expect(process.terminationStatus == signal)
+            #expect(!FileManager.default.fileExists(atPath: target + ".lock"), "the dotlock outlived the process")
+        }
+        #expect(interrupted > 0, "no signal landed while the copy held its lock; the test proved nothing")
+    }
 }

@@ -157,6 +157,22 @@ struct FolderNameEscapingTests {
             if layout == .maildirPlusPlus { #expect(parts.count == 1) } else { #expect(parts.count == components.count) }
         }
     }
+
+    @Test("a Maildir++ directory with an empty level is one folder named by the whole name, not dropped")
+    func emptyLevelIsListed() throws {
+        let directory = try TemporaryDirectory("maildir-empty-level")
+        defer { directory.remove() }
+        for folder in ["", "/.a..b", "/.c.", "/.Fine"] {
+            for sub in ["cur", "new", "tmp"] {
+                try FileManager.default.createDirectory(atPath: directory.path + folder + "/" + sub, withIntermediateDirectories: true)
+            }
+        }
+        let listed = try MaildirTree(root: directory.path, layout: .maildirPlusPlus).listFolders().map(\.path.components)
+        #expect(listed.contains(["a..b"]), "\(listed)")
+        #expect(listed.contains(["c."]), "\(listed)")
+        #expect(listed.contains(["Fine"]))
+        #expect(listed.count == 4)
+    }
 }
 
 @Suite("Maildir delivery")

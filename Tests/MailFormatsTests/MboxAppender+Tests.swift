@@ -126,9 +126,35 @@ struct MboxAppenderTests {
         } throws: { error in
             (error as? MailError)?.code == .locked && (error as? MailError)?.path == directory.file("box.lock")
         }
+        // Giving up must not remove the other program's lock.
+        #expect(FileManager.default.fileExists(atPath: directory.file("box.lock")))
         // A lock left by a process that no longer exists is taken over.
         try directory.write("box.lock", "999999999 \(POSIX.hostName())\n")
         let appender = try MboxAppender(path: directory.file("box"), compressed: false, lockTimeout: 0.3)
+        appender.close()
+        #expect(!FileManager.default.fileExists(atPath: directory.file("box.lock")))
+    }
+
+    @Test("a stale lock of a killed writer is taken over: empty and old, or a dead pid without a host")
+    func staleDotLock() throws {
+        let directory = try TemporaryDirectory("mbox-stale-lock")
+        defer { directory.remove() }
+        // Killed between creating the lock and writing its pid: empty. A fresh one is waited for …
+        try directory.write("box.lock", "")
+        #expect(throws: MailError.self) {
+            try MboxAppender(path: directory.file("box"), compressed: false, lockTimeout: 0.2)
+        }
+        // Giving up leaves the other program's lock where it is.
+        #expect(FileManager.default.fileExists(atPath: directory.file("box.lock")))
+        // … one older than DotLock.staleAfter is a dead writer's.
+        var times = [timeval(tv_sec: time(nil) - 3600, tv_usec: 0), timeval(tv_sec: time(nil) - 3600, tv_usec: 0)]
+        #expect(utimes(directory.file("box.lock"), &times) == 0)
+        var appender = try MboxAppender(path: directory.file("box"), compressed: false, lockTimeout: 0.2)
+        appender.close()
+        #expect(!FileManager.default.fileExists(atPath: directory.file("box.lock")))
+        // The pid alone (liblockfile's format) of a process that is gone.
+        try directory.write("box.lock", "999999999\n")
+        appender = try MboxAppender(path: directory.file("box"), compressed: false, lockTimeout: 0.2)
         appender.close()
         #expect(!FileManager.default.fileExists(atPath: directory.file("box.lock")))
     }

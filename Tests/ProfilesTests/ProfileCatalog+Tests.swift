@@ -83,4 +83,26 @@ func temporaryDirectory() throws -> URL {
     func defaultUserDirectory(environment: [String: String], expected: String) {
         #expect(ProfileCatalog.defaultUserDirectory(environment: environment, home: "/home/u").path == expected)
     }
+
+    @Test("without XDG_CONFIG_HOME, $HOME decides where user profiles are (not the password database)")
+    func homeFromEnvironment() {
+        #expect(ProfileCatalog.defaultUserDirectory(environment: ["HOME": "/elsewhere/me"]).path == "/elsewhere/me/.config/mailferry/profiles")
+        #expect(
+            ProfileCatalog.defaultUserDirectory(environment: ["HOME": "/elsewhere/me", "XDG_CONFIG_HOME": "/xdg"]).path
+                == "/xdg/mailferry/profiles")
+    }
+
+    @Test("lenient: a broken user file is left out and listed in problems; the other files and the built-ins stay")
+    func lenientCatalog() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.write("name = \"bad\"\ndisplay_name = \"Bad\"\n[imap]\nhots = \"x\"\n", "bad.toml", in: directory)
+        try Self.write(
+            "name = \"good\"\ndisplay_name = \"G\"\n[pop3]\nhost = \"pop.example\"\nport = 995\nsecurity = \"tls\"", "good.toml", in: directory)
+        let catalog = try ProfileCatalog(builtIn: Self.builtIn, userDirectory: directory, lenient: true)
+        #expect(catalog.profile(named: "good") != nil)
+        #expect(catalog.profile(named: "bad") == nil)
+        #expect(catalog.problems.map(\.line) == [4])
+        #expect(catalog.profiles.count == Self.builtIn.count + 1)
+    }
 }

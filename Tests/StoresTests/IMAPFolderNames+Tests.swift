@@ -23,6 +23,12 @@ struct IMAPFolderNamesTests {
         (courier, "INBOX.Archive.2021", ".", ["Archive", "2021"]),
         (courier, "INBOX", ".", ["INBOX"]),
         (dovecot, "Other Users/bob/INBOX", "/", nil),  // another user's namespace is not ours to copy
+        // Hostile names with an empty level are one folder named by the whole name, never dropped.
+        (dovecot, "/etc/x", "/", ["/etc/x"]),
+        (dovecot, "a//b", "/", ["a//b"]),
+        (dovecot, "trailing/", "/", ["trailing/"]),
+        (courier, "INBOX.a/../../x", ".", ["a/../../x"]),
+        (dovecot, "a/../x", "/", ["a", "..", "x"]),  // levels are kept; the destination escapes ".."
     ]
 
     @Test("LIST names become paths: prefix removed, delimiter split, modified UTF-7 decoded", arguments: reading)

@@ -11,14 +11,19 @@ public struct CopyPlan: Sendable {
     public var entries: [Entry]
     /// Things the user should know about the mapping (flattening, merging).
     public var notes: [String]
+    /// Selected folders the plan leaves out, each with its reason (see ``SkippedFolder``).
+    public var skipped: [SkippedFolder] = []
 }
 
 /// Folder selection and mapping, the same for dry runs and real runs.
 public struct CopyPlanner: Sendable {
     /// Only folders matching one of these (all folders when empty).
     public var include: [FolderPattern] = []
-    /// Never folders matching one of these.
+    /// Never folders matching one of these (the user's `--exclude`: not reported as skipped).
     public var exclude: [FolderPattern] = []
+    /// Selected folders left out all the same (a profile's skip list); each is listed in the
+    /// plan's ``CopyPlan/skipped`` and so in the report.
+    public var skip: [FolderSkipRule] = []
     /// Destination for a single-folder source, or the parent under which a tree is placed.
     public var toFolder: FolderPath?
     /// Copy only this source folder (named in the source's URL); it then counts as a single folder.
@@ -55,9 +60,16 @@ public struct CopyPlanner: Sendable {
     ) -> CopyPlan {
         let sourceFolders = Self.assigning(sourceRoles, to: sourceFolders)
         let sinkFolders = Self.assigning(sinkRoles, to: sinkFolders)
+        var skipped: [SkippedFolder] = []
         let selected = sourceFolders.filter { folder in
-            folder.isSelectable && (include.isEmpty || include.contains { $0.matches(folder.path) })
+            guard folder.isSelectable && (include.isEmpty || include.contains { $0.matches(folder.path) })
                 && !exclude.contains { $0.matches(folder.path) } && (onlyFolder == nil || folder.path == onlyFolder)
+            else { return false }
+            if let rule = skip.first(where: { $0.pattern.matches(folder.path) }) {
+                skipped.append(SkippedFolder(folder: folder.path.displayName, reason: rule.reason))
+                return false
+            }
+            return true
         }
         var sourceCapabilities = sourceCapabilities
         if onlyFolder != nil { sourceCapabilities.hierarchy = .single }
@@ -108,7 +120,7 @@ public struct CopyPlanner: Sendable {
                 notes.append("\(count) source folders were merged into \(destination.displayName)")
             }
         }
-        return CopyPlan(entries: entries, notes: notes)
+        return CopyPlan(entries: entries, notes: notes, skipped: skipped)
     }
 
     /// `folders` with `roles` given to those the store gave none.

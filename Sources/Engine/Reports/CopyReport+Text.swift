@@ -9,10 +9,14 @@ extension CopyReport {
         for folder in folders {
             let name = folder.source.padding(toLength: width, withPad: " ", startingAt: 0)
             var line = "  \(name)  → \(folder.destination)"
-            if dryRun {
+            if dryRun && folder.upToDate {
+                line += "  up to date (\(folder.skipped) copied before)"
+            } else if dryRun {
                 if let messages = folder.plannedMessages {
                     line += "  \(messages) messages, \(Self.formatBytes(folder.plannedBytes ?? 0))"
                 }
+                if folder.skipped > 0 { line += ", \(folder.skipped) copied before" }
+                if folder.filtered > 0 { line += ", \(folder.filtered) left out by the filter" }
             } else if folder.upToDate && folder.flagsUpdated == 0 && folder.removedFromSource == 0 {
                 line += "  up to date (\(folder.skipped) copied before)"
             } else {
@@ -29,6 +33,10 @@ extension CopyReport {
             if folder.removedFromSource > 0 { line += ", \(folder.removedFromSource) deleted from the source" }
             if let error = folder.error { line += "  [\(error)]" }
             lines.append(line)
+        }
+        if !skippedFolders.isEmpty {
+            lines.append("Folders not copied (\(skippedFolders.count)):")
+            lines += skippedFolders.map { "  \($0.folder): \($0.reason)" }
         }
         if !failures.isEmpty {
             lines.append("Failed (\(failures.count)):")
@@ -69,11 +77,16 @@ extension CopyReport {
         if dryRun {
             let messages = folders.reduce(0) { $0 + ($1.plannedMessages ?? 0) }
             let bytes = folders.reduce(0) { $0 + ($1.plannedBytes ?? 0) }
-            lines.append(
-                "Would copy \(Self.count(messages, "message")) (\(Self.formatBytes(bytes))) in \(Self.count(folders.count, "folder")); nothing was written.")
+            if messages == 0 && failures.isEmpty && stoppedBy == nil {
+                lines.append("\(nothingToDoText); nothing was written.")
+            } else {
+                var summary = "Would copy \(Self.count(messages, "message")) (\(Self.formatBytes(bytes))) in \(Self.count(folders.count, "folder"))"
+                if totals.skipped > 0 { summary += "; \(totals.skipped) copied before" }
+                if totals.filtered > 0 { summary += "; \(totals.filtered) left out by the filter" }
+                lines.append("\(summary); nothing was written.")
+            }
         } else if nothingToDo {
-            lines.append(
-                "Nothing to do: all \(Self.count(totals.skipped, "message")) in \(Self.count(totals.folders, "folder")) were copied before (\(seconds) s).")
+            lines.append("\(nothingToDoText) (\(seconds) s).")
         } else {
             var summary = "\(Self.count(totals.copied, "message")) copied (\(Self.formatBytes(totals.bytes))) in \(Self.count(totals.folders, "folder")), \(seconds) s"
             if totals.skipped > 0 { summary += "; \(totals.skipped) copied before" }
@@ -88,6 +101,23 @@ extension CopyReport {
         }
         if let checkpoint { lines.append("Checkpoint: \(checkpoint)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Why a run (or a plan) has nothing to copy: earlier runs copied everything, the filter
+    /// left everything out, or there is nothing (an empty source is not "all 0 copied before").
+    var nothingToDoText: String {
+        let folderCount = Self.count(totals.folders, "folder")
+        if totals.skipped == 0 && totals.filtered == 0 {
+            return totals.folders == 0 ? "Nothing to do: no folder to copy" : "Nothing to do: no messages in \(folderCount)"
+        }
+        var parts: [String] = []
+        if totals.skipped > 0 {
+            parts.append(
+                "\(totals.skipped == 1 ? "the 1 message" : "all \(totals.skipped) messages") in \(folderCount) "
+                    + "\(totals.skipped == 1 ? "was" : "were") copied before")
+        }
+        if totals.filtered > 0 { parts.append("\(Self.count(totals.filtered, "message")) left out by the filter") }
+        return "Nothing to do: " + parts.joined(separator: "; ")
     }
 
     /// `1 folder`, `3 folders`.

@@ -11,6 +11,8 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         case partial
         /// A store failed and the run stopped.
         case stopped
+        /// Nothing was done: a store or the checkpoint could not be opened (``stoppedBy`` says why).
+        case failed
     }
 
     public struct FolderReport: Sendable, Codable {
@@ -170,6 +172,9 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
     public var warnings: [Problem] = []
     public var losses: [Loss] = []
     public var notes: [String] = []
+    /// Selected folders the run did not copy, with why (a profile's skip list); any makes the
+    /// run `partial`.
+    public var skippedFolders: [SkippedFolder] = []
     public var totals = Totals()
     /// Messages stored with changed bytes (every one, in order).
     public var modified: [ModifiedMessage] = []
@@ -211,7 +216,7 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         totals.warnings = warnings.count
         if stoppedBy != nil {
             outcome = .stopped
-        } else if !failures.isEmpty {
+        } else if !failures.isEmpty || !skippedFolders.isEmpty {
             outcome = .partial
         } else {
             outcome = .complete

@@ -50,7 +50,7 @@ public struct CopyEngine: Sendable {
         var report = CopyReport(
             version: MailFerryVersion.current, source: source.displayName, destination: sink.displayName,
             dryRun: options.dryRun, startedAt: started)
-        report.checkpoint = checkpoint?.location
+        report.checkpoint = checkpoint?.location ?? (options.dryRun ? options.preview?.location : nil)
         report.quarantine = options.quarantine?.location
         do {
             try await checkpoint?.beginRun(at: started)
@@ -60,6 +60,7 @@ public struct CopyEngine: Sendable {
                 sourceFolders: folders, sourceCapabilities: source.capabilities, sinkFolders: existing,
                 sinkCapabilities: sink.capabilities)
             report.notes += plan.notes
+            report.skippedFolders = plan.skipped
             report.warnings += await source.listingProblems().map { CopyReport.Problem($0) }
             observer?(.planned(plan))
             let progress = RunProgress(started: started, folderBytes: plan.entries.map(\.source.byteCount))
@@ -85,7 +86,7 @@ public struct CopyEngine: Sendable {
                     let destination = existing.first { $0.path.components == entry.destination.components }
                     group.addTask {
                         let outcome = options.dryRun
-                            ? await planFolder(entry)
+                            ? await planFolder(entry, destination: destination)
                             : await copyFolder(
                                 entry, destination: destination, index: index, count: plan.entries.count,
                                 progress: progress, budget: budget)
@@ -191,21 +192,6 @@ public struct CopyEngine: Sendable {
             }
             outcomes[index] = outcome
         }
-    }
-
-    private func planFolder(_ entry: CopyPlan.Entry) async -> FolderOutcome {
-        var outcome = FolderOutcome(entry)
-        do {
-            let status = try await source.status(of: entry.source)
-            outcome.report.plannedMessages = status.messages
-            outcome.report.plannedBytes = status.bytes
-            if status.unreadable > 0 {
-                outcome.report.error = "\(status.unreadable) message(s) unreadable"
-            }
-        } catch {
-            outcome.record(error, folder: entry.source.path)
-        }
-        return outcome
     }
 }
 

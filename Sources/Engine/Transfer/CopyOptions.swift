@@ -6,6 +6,9 @@ public struct CopyOptions: Sendable {
     public var planner = CopyPlanner()
     /// Only plan: list folders, counts and bytes; write nothing.
     public var dryRun = false
+    /// For a dry run: the job's checkpoint, read-only, so the plan leaves out what earlier runs
+    /// copied (and says "nothing to do" for a finished job).
+    public var preview: (any CheckpointPreview)?
     /// Bytes of messages that may wait between sources and sinks, for the whole run (folders
     /// copied at once share it; each gets at least 1 MiB). Default 4 MiB.
     public var bufferBudget = 4 << 20

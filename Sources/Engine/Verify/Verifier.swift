@@ -60,6 +60,7 @@ public struct Verifier: Sendable {
             let plan = planner.plan(
                 sourceFolders: sourceFolders, sourceCapabilities: sourceCapabilities, sinkFolders: destinationFolders,
                 sinkCapabilities: destinationCapabilities)
+            report.skippedFolders = plan.skipped
             var groups: [(destination: FolderPath, sources: [FolderInfo])] = []
             for entry in plan.entries {
                 if let index = groups.firstIndex(where: { $0.destination == entry.destination }) {

@@ -65,11 +65,22 @@ public struct VerifyReport: Sendable, Codable, PrintableReport {
     public var compared: [String] = []
     public var folders: [Folder] = []
     public var notes: [String] = []
+    /// Selected source folders the plan leaves out (see ``SkippedFolder``): not compared, so
+    /// the verification does not match.
+    public var skippedFolders: [SkippedFolder] = []
     /// The error that stopped the verification, if any.
     public var stoppedBy: String?
     public var seconds: Double = 0
 
-    public var matches: Bool { stoppedBy == nil && folders.allSatisfy { $0.matches(exact: exact) } }
+    public init(source: String, destination: String, exact: Bool) {
+        self.source = source
+        self.destination = destination
+        self.exact = exact
+    }
+
+    public var matches: Bool {
+        stoppedBy == nil && skippedFolders.isEmpty && folders.allSatisfy { $0.matches(exact: exact) }
+    }
 
     public var text: String {
         var lines = ["Verify: \(source) → \(destination)", "Compared: \(compared.joined(separator: ", "))"]
@@ -104,6 +115,10 @@ public struct VerifyReport: Sendable, Codable, PrintableReport {
                     "      date: \(Self.describe(difference.source)) arrived \(difference.sourceDate.map(ReportFormat.date) ?? "?"), "
                         + "the destination says \(difference.destinationDate.map(ReportFormat.date) ?? "?")")
             }
+        }
+        if !skippedFolders.isEmpty {
+            lines.append("Folders not compared (\(skippedFolders.count)):")
+            lines += skippedFolders.map { "  \($0.folder): \($0.reason)" }
         }
         lines += notes.map { "Note: \($0)" }
         if let stoppedBy { lines.append("Stopped: \(stoppedBy)") }

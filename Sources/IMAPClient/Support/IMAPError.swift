@@ -38,7 +38,8 @@ public enum IMAPError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .connectionFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
+        case .connectionFailed(let host, let port, let reason):
+            return "cannot connect to \(host):\(port): \(ConnectionFailureText.plain(reason))"
         case .tlsFailed(let reason): return "TLS failed: \(reason)"
         case .startTLSUnavailable:
             return "the server does not offer STARTTLS; refusing to send credentials in plaintext (use imaps://, or allow plaintext explicitly)"

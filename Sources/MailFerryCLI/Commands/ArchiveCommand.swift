@@ -139,7 +139,9 @@ struct ArchiveCommand: AsyncParsableCommand {
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
-        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options)
+        let failure = FailureReport(
+            source: sourceEndpoint.description, destination: "archive:\(directory)", dryRun: dryRun, json: json, file: report)
+        let sourceStore = try await EndpointOpener.openSource(sourceEndpoint, options: options, failure: failure)
         if deleteFromSource && !sourceStore.capabilities.removesCopiedMessages {
             await sourceStore.close()
             Terminal.standardError("mailferry: \(sourceEndpoint) cannot delete messages after archiving them")
@@ -158,12 +160,13 @@ struct ArchiveCommand: AsyncParsableCommand {
             throw ExitStatus.storeFailure.exitCode
         }
         var store: SQLiteCheckpointStore?
+        // The job is the source and the directory, not the volume: each run writes a new one.
+        let identity = JobIdentity(
+            source: sourceEndpoint.jobKey, destination: "archive-directory:\(StoreEndpoint.canonicalPath(directory))",
+            mapping: ["command": "archive"])
+        let checkpointPath = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
         if !dryRun {
-            // The job is the source and the directory, not the volume: each run writes a new one.
-            let identity = JobIdentity(
-                source: sourceEndpoint.jobKey, destination: "archive-directory:\(StoreEndpoint.canonicalPath(directory))",
-                mapping: ["command": "archive"])
-            let path = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
+            let path = checkpointPath
             do {
                 store = try SQLiteCheckpointStore(path: path, identity: identity)
                 if let store { options.source.budgetLedger?.attach(store) }
@@ -197,11 +200,19 @@ struct ArchiveCommand: AsyncParsableCommand {
             capabilities.durableOnClose = true
             sink = PlannedSink(displayName: "archive:\(volumePath)", capabilities: capabilities, existing: [])
         } else {
-            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options)
+            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options, failure: failure)
         }
 
         var copyOptions = CopyOptions()
         copyOptions.dryRun = dryRun
+        if dryRun {
+            // The plan leaves out what earlier runs archived (read-only, without the job's lock).
+            do {
+                copyOptions.preview = try SQLiteCheckpointPreview(path: checkpointPath, identity: identity)
+            } catch {
+                Terminal.standardError("mailferry: warning: the plan does not use the checkpoint: \(error)")
+            }
+        }
         copyOptions.planner = CopyPlanner(
             include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: nil,
             onlyFolder: sourceEndpoint.folder)

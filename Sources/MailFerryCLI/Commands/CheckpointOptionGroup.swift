@@ -56,15 +56,30 @@ struct CheckpointOptionGroup: ParsableArguments {
         return JobIdentity(source: source.jobKey, destination: destination.jobKey, mapping: mapping)
     }
 
+    /// The job's checkpoint read-only, for a dry run: no lock taken, nothing written; `nil`
+    /// with `--no-checkpoint` or for a job that never ran. One that cannot be used is a warning
+    /// (the plan then shows every message).
+    func preview(identity: JobIdentity) -> SQLiteCheckpointPreview? {
+        guard !noCheckpoint else { return nil }
+        let path = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
+        do {
+            return try SQLiteCheckpointPreview(path: path, identity: identity)
+        } catch {
+            Terminal.standardError("mailferry: warning: the plan does not use the checkpoint: \(error)")
+            return nil
+        }
+    }
+
     /// Opens (or creates) the job's checkpoint; `nil` with `--no-checkpoint`. A refused
     /// checkpoint ends the command with exit code 4 and the reason.
-    func open(identity: JobIdentity) throws -> SQLiteCheckpointStore? {
+    func open(identity: JobIdentity, failure: FailureReport? = nil) throws -> SQLiteCheckpointStore? {
         guard !noCheckpoint else { return nil }
         let path = checkpoint.map { StoreEndpoint.expandTilde($0) } ?? CheckpointLocation.defaultPath(for: identity)
         do {
             return try SQLiteCheckpointStore(path: path, identity: identity)
         } catch let error as MailError {
             Terminal.standardError("mailferry: \(error.description)")
+            failure?.emit(error)
             throw ExitStatus.checkpointRefused.exitCode
         }
     }

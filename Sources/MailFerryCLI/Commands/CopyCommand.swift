@@ -58,7 +58,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(help: "Destination folder for a single-folder source, or parent folder for a tree (use / between levels).")
     var toFolder: String?
 
-    @ArgumentParser.Flag(help: "Show the plan (folders, message counts, bytes) and write nothing.")
+    @ArgumentParser.Flag(help: "Show the plan (folders, message counts, bytes) of what a run would copy, filters and checkpoint applied, and write nothing.")
     var dryRun = false
 
     @Option(help: ArgumentHelp("Store at most this many bytes per second, on average: 500K, 2M (K = 1024).", valueName: "size"))
@@ -138,7 +138,11 @@ struct CopyCommand: AsyncParsableCommand {
             profileNotes += ProfileResolver.apply(
                 destinationProfile, asSource: false, to: &options.destination, userConnections: serverOptions.connections != nil)
         }
-        let (sourceStore, labelPolicy) = gmailOptions.wrap(try await EndpointOpener.openSource(sourceEndpoint, options: options))
+        let failure = FailureReport(
+            source: sourceEndpoint.description, destination: destinationEndpoint.description, dryRun: dryRun, json: json,
+            file: report)
+        let (sourceStore, labelPolicy) = gmailOptions.wrap(
+            try await EndpointOpener.openSource(sourceEndpoint, options: options, failure: failure))
         if let policy = labelPolicy {
             profileNotes.append(
                 "Gmail labels: \(policy.mode == .oneFolder ? "each message once, in the folder of its first label by priority, other labels as keywords" : "each message in the folder of every label")"
@@ -154,19 +158,30 @@ struct CopyCommand: AsyncParsableCommand {
         if dryRun {
             sinkStore = await PlannedSink.make(endpoint: destinationEndpoint, options: options)
         } else {
-            sinkStore = try await EndpointOpener.openSink(destinationEndpoint, options: options)
+            do {
+                sinkStore = try await EndpointOpener.openSink(destinationEndpoint, options: options, failure: failure)
+            } catch {
+                await sourceStore.close()
+                throw error
+            }
         }
 
         var copyOptions = CopyOptions()
         copyOptions.dryRun = dryRun
         let target = toFolder.flatMap { FolderPath(parsing: $0, delimiter: "/") } ?? destinationEndpoint.folder
         var folderMap = try mapOptions.folderMap()
-        var skipped: [FolderPattern] = []
+        var skipped: [FolderSkipRule] = []
         if let sourceProfile, labelPolicy == nil {
             // Folders a provider shows twice (Gmail's All Mail, Important, Starred) are not copied,
-            // unless asked for by --folder.
+            // unless asked for by --folder; each is listed in the report as not copied (exit 1)
+            // unless the user also leaves it out with --exclude.
             let asked = Set(folders)
-            skipped = sourceProfile.folders.skip.filter { !asked.contains($0) }.map(FolderPattern.init)
+            skipped = sourceProfile.folders.skip.filter { !asked.contains($0) }.map {
+                FolderSkipRule(
+                    FolderPattern($0),
+                    reason: "the \(sourceProfile.name) profile skips it, since its messages are in other folders too "
+                        + "(--folder \"\($0)\" copies it; --exclude \"\($0)\" leaves it out without this line)")
+            }
             if !skipped.isEmpty {
                 profileNotes.append(
                     "profile \(sourceProfile.name): not copied, since their messages are in other folders too: "
@@ -186,8 +201,9 @@ struct CopyCommand: AsyncParsableCommand {
             }
         }
         copyOptions.planner = CopyPlanner(
-            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init) + skipped, toFolder: target,
+            include: folders.map(FolderPattern.init), exclude: excludes.map(FolderPattern.init), toFolder: target,
             onlyFolder: sourceEndpoint.folder, map: folderMap)
+        copyOptions.planner.skip = skipped
         // Special folders by name, for servers that do not announce SPECIAL-USE.
         copyOptions.planner.sourceRoles = ProfileResolver.roles(sourceProfile)
         copyOptions.planner.sinkRoles = ProfileResolver.roles(destinationProfile)
@@ -202,9 +218,11 @@ struct CopyCommand: AsyncParsableCommand {
         if let labelPolicy {
             identity.mapping["gmail-labels"] = ([labelPolicy.mode.rawValue, labelPolicy.unlabelled.displayName] + labelPolicy.priority).joined(separator: "\n")
         }
-        if !dryRun {
+        if dryRun {
+            copyOptions.preview = checkpointOptions.preview(identity: identity)
+        } else {
             do {
-                checkpoint = try checkpointOptions.open(identity: identity)
+                checkpoint = try checkpointOptions.open(identity: identity, failure: failure)
                 if let checkpoint { options.source.budgetLedger?.attach(checkpoint) }
             } catch {
                 await sourceStore.close()

@@ -21,7 +21,7 @@ struct ProfilesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the profiles.")
 
         func run() async throws {
-            let catalog = try ProfileResolver.catalog()
+            let catalog = try ProfileResolver.catalog(strict: true)
             let width = catalog.profiles.map(\.name.count).max() ?? 8
             for entry in catalog.entries {
                 let profile = entry.profile
@@ -40,7 +40,7 @@ struct ProfilesCommand: AsyncParsableCommand {
         var name: String
 
         func run() async throws {
-            let catalog = try ProfileResolver.catalog()
+            let catalog = try ProfileResolver.catalog(strict: true)
             guard let entry = catalog.entry(named: name) else {
                 Terminal.standardError("mailferry: no profile called \"\(name)\" (`mailferry profiles list` shows them)")
                 throw ExitStatus.usage.exitCode

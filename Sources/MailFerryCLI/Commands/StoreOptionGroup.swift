@@ -82,20 +82,28 @@ enum EndpointOpener {
         }
     }
 
-    static func openSource(_ endpoint: StoreEndpoint, options: StoreOptions) async throws -> any MessageSource {
+    /// Opens the source; a failure is said on standard error and, through `failure`, in the
+    /// command's report (``FailureReport``), then ends the command (exit 3).
+    static func openSource(
+        _ endpoint: StoreEndpoint, options: StoreOptions, failure: FailureReport? = nil
+    ) async throws -> any MessageSource {
         do {
             return try await StoreFactory.openSource(endpoint, options: options)
         } catch let error as MailError {
             Terminal.standardError("mailferry: cannot open source \(endpoint): \(error.description)")
+            failure?.emit(error, context: "cannot open source \(endpoint)")
             throw ExitStatus.storeFailure.exitCode
         }
     }
 
-    static func openSink(_ endpoint: StoreEndpoint, options: StoreOptions) async throws -> any MessageSink {
+    static func openSink(
+        _ endpoint: StoreEndpoint, options: StoreOptions, failure: FailureReport? = nil
+    ) async throws -> any MessageSink {
         do {
             return try await StoreFactory.openSink(endpoint, options: options)
         } catch let error as MailError {
             Terminal.standardError("mailferry: cannot open destination \(endpoint): \(error.description)")
+            failure?.emit(error, context: "cannot open destination \(endpoint)")
             throw ExitStatus.forError(error).exitCode
         }
     }

@@ -83,13 +83,18 @@ struct VerifyCommand: AsyncParsableCommand {
         var options = storeOptions.storeOptions
         try serverOptions.apply(to: &options)
         serverOptions.warnAboutInsecureChoices()
-        let sourceStore = gmailOptions.wrap(try await EndpointOpener.openSource(sourceEndpoint, options: options)).source
+        let failure = FailureReport(
+            source: sourceEndpoint.description, destination: destinationEndpoint.description, json: json, file: report,
+            verify: true)
+        let sourceStore = gmailOptions.wrap(
+            try await EndpointOpener.openSource(sourceEndpoint, options: options, failure: failure)).source
         let destinationStore: any MessageSource
         do {
             destinationStore = try await StoreFactory.openDestinationForReading(destinationEndpoint, options: options)
         } catch let error as MailError {
             await sourceStore.close()
             Terminal.standardError("mailferry: cannot open destination \(destinationEndpoint): \(error.description)")
+            failure.emit(error, context: "cannot open destination \(destinationEndpoint)")
             throw ExitStatus.storeFailure.exitCode
         }
         let planner = CopyPlanner(
@@ -119,6 +124,8 @@ extension VerifyCommand {
             result = try ArchiveVerifier.verify(path: path)
         } catch let error as MailError {
             Terminal.standardError("mailferry: \(error.description)")
+            FailureReport(source: "archive:\(path)", destination: "archive:\(path)", json: json, file: report, verify: true)
+                .emit(error, context: "cannot verify archive:\(path)")
             throw ExitStatus.storeFailure.exitCode
         }
         try ReportOutput.emit(ArchiveVerifyReport(result), json: json, file: report)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import BuiltInProfiles
 import Engine
 import Foundation
@@ -6,6 +7,7 @@ import MailCore
 import POP3Client
 import ProviderProfiles
 import Stores
+import Synchronization
 
 /// Provider profiles on the command line: `gmail://me@gmail.com[/folder]` endpoints, profiles
 /// found by server name (`imaps://…@imap.gmail.com`), and `--source-profile`/`--dest-profile`;
@@ -13,16 +15,39 @@ import Stores
 enum ProfileResolver {
     /// Schemes MailFerry reads itself; any other `NAME://` names a profile.
     static let builtInSchemes: Set<String> = ["imap", "imaps", "pop3", "pop3s"]
+    private static let warnedAboutProblems = Mutex(false)
 
-    /// The built-in profiles with the user's (`~/.config/mailferry/profiles/*.toml`) over them. A
-    /// broken user file is a configuration error (exit 2) naming its file and line.
-    static func catalog() throws -> ProfileCatalog {
+    /// The built-in profiles with the user's (`~/.config/mailferry/profiles/*.toml`) over them.
+    /// `strict` (the `profiles` commands, which are about the files): a broken user file is a
+    /// configuration error (exit 2) naming its file and line. Otherwise it is left out with a
+    /// warning, so that it fails only a command that names the profile it should have defined
+    /// (see ``unknownProfile(_:catalog:)``); an mbox → Maildir copy does not need it at all.
+    static func catalog(strict: Bool = false) throws -> ProfileCatalog {
         do {
-            return try ProfileCatalog(builtIn: BuiltInProfiles.all)
+            let catalog = try ProfileCatalog(builtIn: BuiltInProfiles.all, lenient: !strict)
+            // The catalog is built once per endpoint and once per command: warn once.
+            let first = warnedAboutProblems.withLock { warned in
+                defer { warned = true }
+                return !warned
+            }
+            for problem in catalog.problems where first {
+                Terminal.standardError("mailferry: warning: user profile ignored: \(problem.diagnostic)")
+            }
+            return catalog
         } catch {
             Terminal.standardError("mailferry: \(error.diagnostic)")
             throw ExitStatus.usage.exitCode
         }
+    }
+
+    /// Ends the command (exit 2) for a profile name the catalog does not have, naming the broken
+    /// user files that may have been meant to define it.
+    static func unknownProfile(_ message: String, catalog: ProfileCatalog) -> ExitCode {
+        Terminal.standardError("mailferry: \(message)")
+        for problem in catalog.problems {
+            Terminal.standardError("mailferry: a user profile could not be read: \(problem.diagnostic)")
+        }
+        return ExitStatus.usage.exitCode
     }
 
     /// `text` with a profile scheme made a plain IMAP URL (a POP3 one for `NAME+pop3://`), and the
@@ -38,8 +63,8 @@ enum ProfileResolver {
         if pop3 { scheme.removeLast(5) }
         guard let profile = catalog.profile(named: scheme) else {
             let names = catalog.profiles.map(\.name).joined(separator: ", ")
-            Terminal.standardError("mailferry: \"\(scheme)://\" is neither imap(s)://, pop3(s):// nor a profile (profiles: \(names))")
-            throw ExitStatus.usage.exitCode
+            throw unknownProfile(
+                "\"\(scheme)://\" is neither imap(s)://, pop3(s):// nor a profile (profiles: \(names))", catalog: catalog)
         }
         guard let server = pop3 ? profile.pop3 : profile.imap else {
             Terminal.standardError("mailferry: the \(profile.name) profile has no \(pop3 ? "POP3" : "IMAP") server")
@@ -82,14 +107,21 @@ enum ProfileResolver {
         }
         if let name {
             guard let profile = catalog.profile(named: name) else {
-                Terminal.standardError("mailferry: no profile called \"\(name)\" (`mailferry profiles list` shows them)")
-                throw ExitStatus.usage.exitCode
+                throw unknownProfile("no profile called \"\(name)\" (`mailferry profiles list` shows them)", catalog: catalog)
             }
             return profile
         }
         if let fromScheme { return fromScheme }
         guard case .imap(let imap) = endpoint else { return nil }
-        return catalog.profiles.first { $0.imap?.host.lowercased() == imap.host.lowercased() && !(($0.imap?.host ?? "").isEmpty) }
+        return catalog.profiles.first { matches($0, host: imap.host, port: imap.port) }
+    }
+
+    /// Whether a server is the profile's own: its host name *and* its port. A host alone is not
+    /// enough: Proton Mail Bridge's 127.0.0.1 is also every local Dovecot and SSH tunnel, and a
+    /// profile found by mistake would skip folders and impose its login order.
+    static func matches(_ profile: ProviderProfile, host: String, port: Int) -> Bool {
+        guard let server = profile.imap, !server.host.isEmpty else { return false }
+        return server.host.lowercased() == host.lowercased() && server.port == port
     }
 
     /// What a profile fills in for one side, written into `options` unless the user said

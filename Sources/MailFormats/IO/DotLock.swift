@@ -5,14 +5,24 @@ import Darwin
 #elseif canImport(Musl)
 import Musl
 #endif
+import CProcessTuning
+import Foundation
 import MailCore
 
 /// A `name.lock` file created exclusively, the lock mail programs have shared for decades
 /// (mutt, procmail, Dovecot). It holds the owner's pid and host; a lock whose owner is a dead
-/// process on this host is taken over, any other lock is waited for up to a timeout.
+/// process on this host is taken over, and so is an empty or unreadable one older than
+/// ``staleAfter`` (its owner died between creating and writing it); any other lock is waited for
+/// up to a timeout. A held lock is removed when SIGINT, SIGTERM or SIGHUP end the process
+/// (`mailferry_lock_cleanup_add`); after SIGKILL the next run takes it over.
 public final class DotLock {
     public let path: String
-    private var held = true
+    /// Set once the lock file is ours: an init that gives up (another program's lock) must not
+    /// remove that program's file when this object is deinitialised.
+    private var held = false
+    private var cleanupSlot: Int32 = -1
+    /// Age after which a lock file that names no owner is taken for a dead writer's.
+    public static let staleAfter: Double = 10
 
     public init(path: String, scope: MailError.Scope, timeout: Double = 30) throws {
         self.path = path
@@ -23,6 +33,8 @@ public final class DotLock {
             if fd >= 0 {
                 _ = Array(content.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                 sysClose(fd)
+                held = true
+                cleanupSlot = mailferry_lock_cleanup_add(path)
                 return
             }
             let code = errno
@@ -46,6 +58,7 @@ public final class DotLock {
 
     public func release() {
         if held {
+            mailferry_lock_cleanup_remove(cleanupSlot)
             unlink(path)
             held = false
         }
@@ -53,18 +66,28 @@ public final class DotLock {
 
     deinit { release() }
 
-    /// Whether the lock file names a process on this host that no longer exists.
-    private static func ownerIsDead(_ path: String) -> Bool {
+    /// Whether the lock file names a process on this host that no longer exists, or names no
+    /// process at all and is older than ``staleAfter``.
+    static func ownerIsDead(_ path: String, now: Date = Date()) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { sysClose(fd) }
         var buffer = [UInt8](repeating: 0, count: 300)
         let got = buffer.withUnsafeMutableBytes { sysRead(fd, $0.baseAddress, $0.count) }
-        guard got > 0 else { return false }
-        let fields = String(decoding: buffer[0..<got], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard fields.count >= 2, let pid = Int32(fields[0]), pid > 0, String(fields[1]) == POSIX.hostName() else {
-            return false
+        let fields = got > 0
+            ? String(decoding: buffer[0..<got], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }) : []
+        guard let first = fields.first, let pid = Int32(first), pid > 0 else {
+            // Empty or not a pid: the writer died between creating and filling it.
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return false }
+            #if canImport(Darwin)
+            let modified = Double(info.st_mtimespec.tv_sec)
+            #else
+            let modified = Double(info.st_mtim.tv_sec)
+            #endif
+            return now.timeIntervalSince1970 - modified > staleAfter
         }
+        if fields.count >= 2, String(fields[1]) != POSIX.hostName() { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
     }
 }

@@ -118,7 +118,8 @@ public struct MaildirTree: Sendable {
                 guard POSIX.kind(directory) == .directory, Self.isMaildir(directory) else { continue }
                 let components = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
                     .map { escaping.decode(String($0)) }
-                guard var path = FolderPath(components) else { continue }
+                // An empty level (`.a..b`, `.a.`): one folder named by the whole name, never dropped.
+                guard var path = FolderPath(components) ?? FolderPath([escaping.decode(String(name.dropFirst()))]) else { continue }
                 path.role = components.count == 1 ? SpecialUse.guess(fromName: components[0]) : nil
                 if path.isInbox && rootIsMaildir { continue }
                 result.append((path, directory))

@@ -34,7 +34,9 @@ final class FakeIMAPCore: Sendable {
 
     init(configuration: FakeIMAPServer.Configuration) throws {
         self.configuration = configuration
-        model = FakeMailModel(gmail: configuration.gmail, firstUIDValidity: configuration.firstUIDValidity, mailboxes: configuration.mailboxes)
+        model = FakeMailModel(
+            gmail: configuration.gmail, firstUIDValidity: configuration.firstUIDValidity, mailboxes: configuration.mailboxes,
+            acceptsAnyName: configuration.acceptsAnyMailboxName)
         counters = Mutex(Counters(intercept: configuration.intercept))
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }

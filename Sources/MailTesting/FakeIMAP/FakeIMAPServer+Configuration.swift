@@ -66,6 +66,11 @@ extension FakeIMAPServer {
         /// ``FakeIMAPServer/messageLimitViolations``. Announced only when ``capabilities`` holds
         /// `MESSAGELIMIT=N`; `nil` is unlimited.
         public var messageLimit: Int?
+        /// The hierarchy delimiter LIST announces (the model itself always nests at `/`).
+        public var delimiter: String
+        /// Keep mailbox names a real server refuses (a leading `/`, empty levels, `..`) exactly
+        /// as seeded, without making parents: a hostile server's listing.
+        public var acceptsAnyMailboxName: Bool
 
         /// A plain IMAP4rev1 server with Dovecot's habits (capabilities in the greeting,
         /// LITERAL+, UIDPLUS, MULTIAPPEND, SPECIAL-USE), INBOX, Sent, Drafts, Trash and Junk.
@@ -93,6 +98,8 @@ extension FakeIMAPServer {
             idleTimeout = 60
             lifetime = 900
             messageLimit = nil
+            delimiter = "/"
+            acceptsAnyMailboxName = false
         }
 
         /// Gmail: `* OK Gimap ready`, X-GM-EXT-1, labels as mailboxes under `[Gmail]/`, one copy

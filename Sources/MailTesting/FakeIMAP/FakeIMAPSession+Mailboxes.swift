@@ -25,7 +25,7 @@ extension FakeIMAPSession {
         }
         let verb = lsub ? "LSUB" : "LIST"
         if patterns == [""] {
-            send("* \(verb) (\\Noselect) \"/\" \"\"\r\n")
+            send("* \(verb) (\\Noselect) \"\(configuration.delimiter)\" \"\"\r\n")
             return ok(command, "\(verb) completed.")
         }
         let mailboxes = model.mailboxes()
@@ -38,7 +38,7 @@ extension FakeIMAPSession {
             if hasCapability("CHILDREN") || !lsub { attributes.append(hasChildren ? "\\HasChildren" : "\\HasNoChildren") }
             if returnSubscribed && mailbox.subscribed { attributes.append("\\Subscribed") }
             if !lsub, let specialUse = mailbox.specialUse { attributes.append(specialUse) }
-            send(Array("* \(verb) (\(attributes.joined(separator: " "))) \"/\" ".utf8) + FakeIMAPSyntax.mailbox(mailbox.name) + [0x0d, 0x0a])
+            send(Array("* \(verb) (\(attributes.joined(separator: " "))) \"\(configuration.delimiter)\" ".utf8) + FakeIMAPSyntax.mailbox(mailbox.name) + [0x0d, 0x0a])
         }
         ok(command, "\(verb) completed.")
     }

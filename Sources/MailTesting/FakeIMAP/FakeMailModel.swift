@@ -55,8 +55,12 @@ final class FakeMailModel: Sendable {
     let gmail: Bool
     let state: Mutex<State>
 
-    init(gmail: Bool, firstUIDValidity: UInt32, mailboxes: [FakeIMAPServer.MailboxSeed]) {
+    /// Names are kept as given (no checks but emptiness and wildcards, no parents made).
+    let acceptsAnyName: Bool
+
+    init(gmail: Bool, firstUIDValidity: UInt32, mailboxes: [FakeIMAPServer.MailboxSeed], acceptsAnyName: Bool = false) {
         self.gmail = gmail
+        self.acceptsAnyName = acceptsAnyName
         state = Mutex(State(nextValidity: firstUIDValidity))
         for seed in mailboxes { _ = try? addMailbox(seed.name, specialUse: seed.specialUse, subscribed: seed.subscribed, selectable: seed.selectable) }
         if (try? withMailbox("INBOX") { _ in () }) == nil { _ = try? addMailbox("INBOX", specialUse: nil, subscribed: true, selectable: true) }
@@ -100,13 +104,13 @@ final class FakeMailModel: Sendable {
     /// Adds a mailbox (and its missing parents, plain and selectable).
     @discardableResult
     func addMailbox(_ name: String, specialUse: String?, subscribed: Bool, selectable: Bool) throws(Failure) -> UInt32 {
-        guard !name.isEmpty, !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//"), name.utf8.count <= 1000,
-            !name.contains("*"), !name.contains("%")
+        let wellFormed = acceptsAnyName || (!name.hasPrefix("/") && !name.hasSuffix("/") && !name.contains("//"))
+        guard !name.isEmpty, wellFormed, name.utf8.count <= 1000, !name.contains("*"), !name.contains("%")
         else { throw .invalidName }
         let view = defaultView(for: name, specialUse: specialUse)
         return try state.withLock { state throws(Failure) -> UInt32 in
             if Self.index(of: name, in: state) != nil { throw .alreadyExists }
-            let parts = name.split(separator: "/").map(String.init)
+            let parts = acceptsAnyName ? [name] : name.split(separator: "/").map(String.init)
             for depth in 1..<max(parts.count, 1) {
                 let parent = parts[0..<depth].joined(separator: "/")
                 if Self.index(of: parent, in: state) == nil {

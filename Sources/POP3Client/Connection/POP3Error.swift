@@ -1,3 +1,5 @@
+import MailCore
+
 /// What went wrong talking to a POP3 server. Server text in these errors is already sanitised.
 public enum POP3Error: Error, Sendable, CustomStringConvertible {
     case connectionFailed(host: String, port: Int, reason: String)
@@ -23,7 +25,8 @@ public enum POP3Error: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .connectionFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
+        case .connectionFailed(let host, let port, let reason):
+            return "cannot connect to \(host):\(port): \(ConnectionFailureText.plain(reason))"
         case .tlsFailed(let reason): return "TLS failed: \(reason)"
         case .stlsUnavailable:
             return "the server does not offer STLS; refusing to send credentials in plaintext (use pop3s://, or allow plaintext explicitly)"

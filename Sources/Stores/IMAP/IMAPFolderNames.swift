@@ -11,6 +11,10 @@ struct IMAPFolderNames: Sendable {
 
     /// The folder a LIST entry names, with the prefix taken off; `nil` for names outside the
     /// personal namespace (other users', shared).
+    ///
+    /// A name that does not split into levels (`/etc/x` under `/`, `a/../../x` under `.`: an
+    /// empty level) is one folder whose name is the whole of it — never dropped; the
+    /// destination escapes what it cannot hold (`/` and `.` become `\2f` and `\2e` in a Maildir).
     func path(for entry: ListEntry, otherNamespaces: [[UInt8]]) -> FolderPath? {
         let raw = entry.name
         if MailboxName(bytes: raw) == .inbox { return .inbox }
@@ -20,7 +24,7 @@ struct IMAPFolderNames: Sendable {
         guard !bytes.isEmpty else { return nil }
         let name = MailboxName(bytes: bytes).decoded(utf8: utf8) ?? String(decoding: bytes, as: UTF8.self)
         let delimiter = entry.delimiter ?? self.delimiter
-        return FolderPath(parsing: name, delimiter: delimiter)
+        return FolderPath(parsing: name, delimiter: delimiter) ?? FolderPath([name])
     }
 
     /// The wire name of `path`; a component containing the delimiter has it replaced by `_`

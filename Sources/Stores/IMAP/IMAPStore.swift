@@ -25,6 +25,8 @@ public final class IMAPStore: MessageSource, MessageSink {
     let serverCapabilities: Capabilities
     /// Wire names as LISTed, so a folder is opened by exactly the name the server gave.
     private let wireNames = Mutex<[FolderPath: MailboxName]>([:])
+    /// Listed names kept whole because they do not split into levels, for the report.
+    private let wholeNames = Mutex<[MailError]>([])
 
     public var displayName: String { endpoint.description }
 
@@ -91,6 +93,9 @@ public final class IMAPStore: MessageSource, MessageSink {
 
     // MARK: - Folders
 
+    /// Folder names the listing kept whole (see ``IMAPFolderNames/path(for:otherNamespaces:)``).
+    public func listingProblems() async -> [MailError] { wholeNames.withLock { $0 } }
+
     public func listFolders() async throws -> [FolderInfo] {
         try await withConnection { connection in
             let extended = connection.capabilities.contains("LIST-EXTENDED")
@@ -106,6 +111,7 @@ public final class IMAPStore: MessageSource, MessageSink {
             }
             var folders: [FolderInfo] = []
             var wire: [FolderPath: MailboxName] = [:]
+            var whole: [MailError] = []
             for case .list(let entry) in list.untagged {
                 guard var path = names.path(for: entry, otherNamespaces: otherNamespaces) else { continue }
                 path.role = entry.attributes.lazy.compactMap(SpecialUse.init(attribute:)).first
@@ -113,12 +119,20 @@ public final class IMAPStore: MessageSource, MessageSink {
                 let selectable = !entry.hasAttribute("\\Noselect") && !entry.hasAttribute("\\NonExistent")
                 let isSubscribed = subscribed.map { $0.contains(entry.name) } ?? entry.hasAttribute("\\Subscribed")
                 wire[path] = MailboxName(bytes: entry.name)
+                if let delimiter = entry.delimiter ?? names.delimiter, path.components.count == 1, path.name.contains(delimiter) {
+                    whole.append(
+                        MailError.folder(
+                            .invalidFolderName,
+                            "the server's folder name has an empty level (delimiter \"\(delimiter)\"); it is copied as one folder named by the whole name",
+                            folder: path, retry: .never))
+                }
                 folders.append(
                     FolderInfo(
                         path: path, isSelectable: selectable, location: MailboxName(bytes: entry.name).description,
                         isSubscribed: isSubscribed))
             }
             wireNames.withLock { $0.merge(wire) { _, new in new } }
+            wholeNames.withLock { $0 = whole }
             // Counts and sizes for progress and ETA, and the state a checkpoint compares, pipelined.
             let condStore = connection.capabilities.contains("CONDSTORE")
             let items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]
