@@ -224,8 +224,12 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // Only a timeout while the server owes us something and we are not holding it back.
-            if (!pending.isEmpty || greeting != nil) && !readPaused {
+            // Only a timeout while the server owes us something and we are not holding it back —
+            // or while we hold reads back although a command that feeds no stream waits: its
+            // answer is behind the held-back data, so the pause cannot end by itself (a consumer
+            // waiting on a command instead of reading its stream). Ending it beats hanging.
+            let blockedBehindPause = readPaused && pending.contains { !$0.sink.acceptsBodies }
+            if (!pending.isEmpty || greeting != nil) && (!readPaused || blockedBehindPause) {
                 let what = pending.first.map { "the response to \($0.tag)" } ?? "the greeting"
                 failAll(IMAPError.timeout(seconds: responseTimeout, waitingFor: what), context: context)
             }

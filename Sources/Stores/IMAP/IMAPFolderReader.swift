@@ -62,10 +62,7 @@ final class IMAPFolderReader: MessageReader {
             if !queued.isEmpty { return queued.removeFirst() }
             do {
                 try await store.throttle.waitIfPaused()
-                if !started {
-                    try await start()
-                    started = true
-                }
+                if !started { try await start() }
                 if needsReconnect {
                     throw IMAPError.connectionClosed(reason: "the connection dropped again while reconnecting")
                 }
@@ -148,6 +145,11 @@ final class IMAPFolderReader: MessageReader {
         iterator = stream.events.makeAsyncIterator()
         inFlight = []
         while inFlight.count < store.options.pipelineDepth, try await sendNextBatch() {}
+        // Set here, not by the caller: when the first start fails and a reconnect starts again
+        // (listing and sending the first batches), nothing may start a third time. A third
+        // EXAMINE would go out behind those batches, whose bodies fill a stream nobody reads, so
+        // reading pauses and its answer is never read: the copy would hang with no timeout.
+        started = true
     }
 
     /// `UID FETCH 1:* (UID RFC822.SIZE)` (in slices under a message limit), kept as two
