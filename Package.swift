@@ -83,11 +83,16 @@ let package = Package(
             name: "IMAPCore",
             dependencies: ["MailCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings),
+        // Progress deadlines for a connection (a server that trickles): the rules without I/O and
+        // their event-loop timer, shared by the IMAP and POP3 clients.
+        .target(
+            name: "NetworkProgress", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
         // IMAP connections: NIO channel, TLS and STARTTLS, authentication, pipelined commands.
         .target(
             name: "IMAPClient",
             dependencies: [
-                "IMAPCore", "MailCore", "CZlib",
+                "IMAPCore", "MailCore", "CZlib", "NetworkProgress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -97,7 +102,7 @@ let package = Package(
         .target(
             name: "POP3Client",
             dependencies: [
-                "MailCore",
+                "MailCore", "NetworkProgress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -105,7 +110,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Stores: the only place that knows both a format/protocol and the MailCore store protocols.
         .target(
-            name: "Stores", dependencies: ["MailCore", "MailFormats", "MailArchive", "IMAPCore", "IMAPClient", "POP3Client"],
+            name: "Stores",
+            dependencies: ["MailCore", "MailFormats", "MailArchive", "IMAPCore", "IMAPClient", "POP3Client", "NetworkProgress"],
             swiftSettings: swiftSettings),
         // The copy engine: plans, streams and reports; knows stores only through MailCore protocols.
         .target(name: "Engine", dependencies: ["MailCore"], swiftSettings: swiftSettings),
@@ -119,7 +125,7 @@ let package = Package(
             name: "MailFerryCLI",
             dependencies: [
                 "MailCore", "MailFormats", "MailArchive", "Stores", "Engine", "Checkpoints", "IMAPClient", "POP3Client",
-                "ProviderProfiles", "BuiltInProfiles", "TOMLParser",
+                "NetworkProgress", "ProviderProfiles", "BuiltInProfiles", "TOMLParser",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -165,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "IMAPClientTests",
             dependencies: [
-                "IMAPClient", "IMAPCore", "MailCore", "MailTesting",
+                "IMAPClient", "IMAPCore", "MailCore", "MailTesting", "NetworkProgress",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -173,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "POP3ClientTests",
             dependencies: [
-                "POP3Client", "MailCore", "MailTesting", .product(name: "NIOCore", package: "swift-nio"),
+                "POP3Client", "MailCore", "MailTesting", "NetworkProgress", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

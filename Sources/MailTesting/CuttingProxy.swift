@@ -8,7 +8,9 @@ import Foundation
 /// A TCP proxy on 127.0.0.1 in front of a real server that cuts its first connection(s) in one
 /// direction — after a number of bytes, or where a pattern passes (mid-FETCH literal, mid-APPEND
 /// literal, just before APPEND's tagged OK) — so tests can show that a dropped connection loses
-/// and duplicates nothing. Later connections pass untouched.
+/// and duplicates nothing. Later connections pass untouched. With ``Plan``s, each connection in
+/// turn gets its own cut (offset, direction), or trickles from that point on (a server that
+/// sends a byte at a time) instead of being cut.
 ///
 /// Patterns can only be seen in clear text: `hideStartTLS` renames the server's STARTTLS (and
 /// POP3's `STLS` capability line)
@@ -17,6 +19,27 @@ public final class CuttingProxy: @unchecked Sendable {
     // @unchecked: counters are guarded by `lock`; sockets belong to their forwarding threads.
 
     public enum Direction: Sendable { case serverToClient, clientToServer }
+
+    /// What happens where the cut is.
+    public enum Action: Sendable {
+        /// Both sockets are shut down.
+        case cut
+        /// From there on the bytes go one at a time, `everyMilliseconds` apart.
+        case trickle(everyMilliseconds: Int)
+    }
+
+    /// What one connection gets.
+    public struct Plan: Sendable {
+        public var cut: Cut
+        public var direction: Direction
+        public var action: Action
+
+        public init(_ cut: Cut, direction: Direction, action: Action = .cut) {
+            self.cut = cut
+            self.direction = direction
+            self.action = action
+        }
+    }
 
     /// Where to cut.
     public enum Cut: Sendable {
@@ -30,42 +53,66 @@ public final class CuttingProxy: @unchecked Sendable {
 
     public let port: Int
     private let upstreamPort: Int
-    private let cut: Cut
-    private let direction: Direction
+    /// The plan of each connection in turn; connections past the list get `laterPlan`.
+    private let plans: [Plan?]
+    private let laterPlan: Plan?
     private let hideStartTLS: Bool
     private let lock = NSLock()
     private var connections = 0
-    private var cutsLeft: Int
     private var performed = 0
     private let listener: Int32
+    private var stopped = false
 
-    /// Connections cut so far.
+    /// Connections cut (or made to trickle) so far.
     public var cuts: Int { lock.withLock { performed } }
+    /// Connections accepted so far.
+    public var accepted: Int { lock.withLock { connections } }
 
     public convenience init(upstreamPort: Int, cutAfter bytes: Int, direction: Direction, cuts: Int = 1) throws {
         try self.init(upstreamPort: upstreamPort, cut: .afterBytes(bytes), direction: direction, cuts: cuts)
     }
 
-    public init(upstreamPort: Int, cut: Cut, direction: Direction, cuts: Int = 1, hideStartTLS: Bool = false) throws {
+    public convenience init(upstreamPort: Int, cut: Cut, direction: Direction, cuts: Int = 1, hideStartTLS: Bool = false) throws {
+        try self.init(
+            upstreamPort: upstreamPort, plans: Array(repeating: Plan(cut, direction: direction), count: max(0, cuts)),
+            hideStartTLS: hideStartTLS)
+    }
+
+    /// Connection `i` gets `plans[i]` (`nil`: untouched), later ones `later`. `port` 0 takes a
+    /// free port; a given one lets a test put a new proxy where a stopped one was (the same job).
+    public init(upstreamPort: Int, plans: [Plan?], later: Plan? = nil, port: Int = 0, hideStartTLS: Bool = false) throws {
         self.upstreamPort = upstreamPort
-        self.cut = cut
-        self.direction = direction
-        self.cutsLeft = cuts
+        self.plans = plans
+        self.laterPlan = later
         self.hideStartTLS = hideStartTLS
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = Self.loopback(port: 0)
+        var address = Self.loopback(port: UInt16(port))
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
         withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) } }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = Int(UInt16(bigEndian: address.sin_port))
         listener = fd
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    deinit { close(listener) }
+    deinit { stop() }
+
+    /// Accepts no more connections and frees the port (connections under way go on).
+    public func stop() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
 
     private static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
@@ -79,6 +126,10 @@ public final class CuttingProxy: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
+            if lock.withLock({ stopped }) {
+                close(client)
+                return
+            }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: UInt16(upstreamPort))
             let connected = withUnsafePointer(to: &address) {
@@ -89,20 +140,18 @@ public final class CuttingProxy: @unchecked Sendable {
                 close(upstream)
                 continue
             }
-            let cut = lock.withLock { () -> Bool in
-                connections += 1
-                guard cutsLeft > 0 else { return false }
-                cutsLeft -= 1
-                return true
+            let plan = lock.withLock { () -> Plan? in
+                defer { connections += 1 }
+                return connections < plans.count ? plans[connections] : laterPlan
             }
             let pair = SocketPair(client: client, upstream: upstream)
-            let serverCut: Cut? = cut && direction == .serverToClient ? self.cut : nil
-            let clientCut: Cut? = cut && direction == .clientToServer ? self.cut : nil
+            let serverPlan = plan?.direction == .serverToClient ? plan : nil
+            let clientPlan = plan?.direction == .clientToServer ? plan : nil
             Thread.detachNewThread { [self] in
-                forward(from: upstream, to: client, cut: serverCut, rename: hideStartTLS, pair: pair)
+                forward(from: upstream, to: client, plan: serverPlan, rename: hideStartTLS, pair: pair)
             }
             Thread.detachNewThread { [self] in
-                forward(from: client, to: upstream, cut: clientCut, rename: false, pair: pair)
+                forward(from: client, to: upstream, plan: clientPlan, rename: false, pair: pair)
             }
         }
     }
@@ -112,8 +161,12 @@ public final class CuttingProxy: @unchecked Sendable {
     private static let stls = Array("\r\nSTLS\r\n".utf8)
     private static let stlsRenamed = Array("\r\nXTLS\r\n".utf8)
 
-    /// Copies bytes one way; where `cut` says, it shuts both connections down.
-    private func forward(from source: Int32, to target: Int32, cut: Cut?, rename: Bool, pair: SocketPair) {
+    /// Copies bytes one way; where the plan's cut is, it shuts both connections down (or, to
+    /// trickle, sends everything from there on a byte at a time until either side goes).
+    private func forward(from source: Int32, to target: Int32, plan: Plan?, rename: Bool, pair: SocketPair) {
+        let cut = plan?.cut
+        var trickling: Int?
+        if case .trickle(let interval)? = plan?.action { trickling = interval }
         var total = 0
         var limit = Int.max
         var pattern: [UInt8] = []
@@ -152,11 +205,31 @@ public final class CuttingProxy: @unchecked Sendable {
             total += allowed
             if total >= limit {
                 lock.withLock { performed += 1 }
+                if let interval = trickling {
+                    Self.trickle(Array(chunk[allowed...]), from: source, to: target, every: interval)
+                }
                 break
             }
             window = Array((window + chunk).suffix(max(0, pattern.count - 1)))
         }
         pair.shutdownBoth()
+    }
+
+    /// Sends `first`, then everything `source` sends, a byte at a time; returns when either side
+    /// has gone.
+    private static func trickle(_ first: [UInt8], from source: Int32, to target: Int32, every milliseconds: Int) {
+        var pending = first
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            for byte in pending {
+                let sent = withUnsafeBytes(of: byte) { send(target, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }
+                guard sent == 1 else { return }
+                usleep(useconds_t(max(1, milliseconds) * 1000))
+            }
+            let got = buffer.withUnsafeMutableBytes { recv(source, $0.baseAddress, $0.count, 0) }
+            guard got > 0 else { return }
+            pending = Array(buffer[0..<got])
+        }
     }
 
     /// The index just past the first occurrence of `pattern` in `bytes`.

@@ -22,6 +22,11 @@ public final class ScriptedServer: @unchecked Sendable {
         case answer(to: String, with: String)
         /// Wait until the client closes the connection (or 30 s without a byte).
         case waitForClose
+        /// Like ``respond(to:reply:)``, but the reply goes out a byte at a time, `everyMilliseconds` apart.
+        case respondSlowly(to: String, reply: @Sendable (String) -> String, everyMilliseconds: Int)
+        /// Send these bytes one at a time, `everyMilliseconds` apart (a server that trickles);
+        /// stops early once the client has closed the connection.
+        case trickle(String, everyMilliseconds: Int)
     }
 
     public let port: Int
@@ -90,9 +95,26 @@ public final class ScriptedServer: @unchecked Sendable {
                     _ = Array(reply.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 case .waitForClose:
                     while readLine() != nil {}
+                case .trickle(let text, let interval):
+                    guard Self.trickle(text, every: interval, to: client) else { return }
+                case .respondSlowly(let prefix, let reply, let interval):
+                    guard let line = readLine() else { return }
+                    let words = line.split(separator: " ", maxSplits: 1)
+                    guard words.count == 2, words[1].uppercased().hasPrefix(prefix.uppercased()) else { return }
+                    guard Self.trickle(reply(String(words[0])), every: interval, to: client) else { return }
                 }
             }
         }
+    }
+
+    /// Sends `text` a byte at a time; `false` once the client has gone.
+    private static func trickle(_ text: String, every milliseconds: Int, to client: Int32) -> Bool {
+        for byte in Array(text.utf8) {
+            let sent = withUnsafeBytes(of: byte) { send(client, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }
+            guard sent == 1 else { return false }
+            usleep(useconds_t(max(1, milliseconds) * 1000))
+        }
+        return true
     }
 
     /// Waits (up to 45 s) until the conversation is over, without holding a cooperative thread.

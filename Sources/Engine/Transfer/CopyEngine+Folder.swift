@@ -177,6 +177,7 @@ extension CopyEngine {
                         if case .message(let envelope) = item { cost = envelope.data.bufferedCount } else { cost = 0 }
                         let transit = Transit(item: item, bytesConsumed: reader.bytesConsumed, bytesExpected: reader.bytesExpected)
                         guard await channel.send(transit, cost: cost) else { break }
+                        CopyActivity.current?.touch()
                     }
                     channel.finish()
                     return reader.note
@@ -292,6 +293,7 @@ extension CopyEngine {
                         messagesDone: min(processed, messagesTotal ?? processed), messagesTotal: messagesTotal,
                         bytesRead: consumed, storedMessages: toStore.count, storedBytes: storedBytes)
                     observer?(.progress(snapshot))
+                    CopyActivity.current?.touch()
                 }
             } catch {
                 channel.cancel()

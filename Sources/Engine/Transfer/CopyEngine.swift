@@ -87,9 +87,11 @@ public struct CopyEngine: Sendable {
                     group.addTask {
                         let outcome = options.dryRun
                             ? await planFolder(entry, destination: destination)
-                            : await copyFolder(
-                                entry, destination: destination, index: index, count: plan.entries.count,
-                                progress: progress, budget: budget)
+                            : await watched(entry) {
+                                await copyFolder(
+                                    entry, destination: destination, index: index, count: plan.entries.count,
+                                    progress: progress, budget: budget)
+                            }
                         return (index, outcome)
                     }
                 }
@@ -109,7 +111,12 @@ public struct CopyEngine: Sendable {
                 }
             }
             if sink.capabilities.durableOnClose && !options.dryRun {
-                await closeDurableSink(plan: plan, outcomes: &outcomes, report: &report)
+                if outcomes.contains(where: { $0?.abandoned == true }) {
+                    // A folder's stalled work was left behind and may still write: the volume is not completed.
+                    report.notes.append("the destination was not completed: a folder's copy stopped moving")
+                } else {
+                    await closeDurableSink(plan: plan, outcomes: &outcomes, report: &report)
+                }
             }
             for outcome in outcomes.compactMap({ $0 }) {
                 report.folders.append(outcome.report)

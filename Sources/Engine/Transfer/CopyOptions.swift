@@ -39,6 +39,12 @@ public struct CopyOptions: Sendable {
     /// Where messages the destination refuses for good go (`--quarantine`); `nil`: they are
     /// only listed as failed.
     public var quarantine: (any QuarantineStore)?
+    /// The stall watchdog: a folder that reads and stores nothing for this many seconds (outside
+    /// the pauses in ``pauses``) stops the run (`--stall-timeout`; see `StallWatch`). `nil`: off.
+    /// Default 300.
+    public var stallTimeout: Double? = 300
+    /// Pauses the stores announced (a server's back-off, a used-up daily budget).
+    public var pauses: DeliberatePauses?
 
     public init() {}
 }

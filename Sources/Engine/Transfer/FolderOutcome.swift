@@ -10,6 +10,8 @@ struct FolderOutcome: Sendable {
     var modified: [CopyReport.ModifiedMessage] = []
     var quarantined: [CopyReport.QuarantinedMessage] = []
     var stoppedBy: CopyReport.Problem?
+    /// The stall watchdog left this folder's work behind (it may still touch the sink).
+    var abandoned = false
 
     init(_ entry: CopyPlan.Entry) {
         report = CopyReport.FolderReport(

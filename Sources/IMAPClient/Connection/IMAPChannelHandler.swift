@@ -1,5 +1,6 @@
 import MailCore
 import IMAPCore
+import NetworkProgress
 import NIOCore
 import NIOSSL
 
@@ -18,7 +19,7 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var buffer = ByteBuffer()
     private var pending: [(tag: String, sink: any ResponseSink)] = []
     private var continuationWaiters: [(tag: String, promise: EventLoopPromise<String>)] = []
-    private var switchAfter: (tag: String, action: (ChannelHandlerContext) throws -> Void)?
+    private var switchAfter: (tag: String, expecting: String?, action: (ChannelHandlerContext) throws -> Void)?
     private var greeting: EventLoopPromise<UntaggedResponse>?
     private var failure: (any Error)?
     private var byeText: String?
@@ -27,18 +28,54 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private weak var storedContext: ChannelHandlerContext?
     private let trace: (@Sendable (String) -> Void)?
     private let responseTimeout: Double
+    /// The progress deadline (a server that trickles its greeting, a response or a literal).
+    private let progressLimits: ProgressLimits
+    private var watch: ProgressWatch?
+    private let greetingLabel: String
+    /// Inside a FETCH body literal (message data, timed by the minimum rate).
+    private var inBody = false
+    /// Events parsed from the current read.
+    private var eventsParsed = 0
+    /// What the server owes once the current read is accounted for (a TLS handshake after a switch).
+    private var expectAfterRead: String?
     /// Untagged responses no command claimed (unsolicited EXISTS, ALERTs, …).
     var unsolicited: ((UntaggedResponse) -> Void)?
 
     init(limits: ResponseParser.Limits, greeting: EventLoopPromise<UntaggedResponse>, responseTimeout: Double,
+         progress: ProgressLimits = .standard, greetingLabel: String = "the greeting",
          trace: (@Sendable (String) -> Void)?) {
         self.parser = ResponseParser(limits: limits)
         self.greeting = greeting
         self.responseTimeout = responseTimeout
+        self.progressLimits = progress
+        self.greetingLabel = greetingLabel
         self.trace = trace
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { storedContext = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        storedContext = context
+        if context.channel.isActive { startWatch(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { watch?.stop() }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startWatch(context: context)
+        context.fireChannelActive()
+    }
+
+    /// The greeting (after a TLS handshake, with implicit TLS) is owed from the moment the
+    /// connection is up.
+    private func startWatch(context: ChannelHandlerContext) {
+        guard watch == nil, failure == nil else { return }
+        let watch = ProgressWatch(limits: progressLimits) { [weak self] expiry in
+            guard let self else { return }
+            self.failAll(IMAPError.stalled(expiry.description), context: self.storedContext)
+        }
+        self.watch = watch
+        if greeting != nil { watch.expect(greetingLabel) }
+        watch.start(on: context.eventLoop)
+    }
 
     // MARK: - Commands (called on the event loop)
 
@@ -69,14 +106,17 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// After the tagged OK of `tag`, run `action` before reading another byte (STARTTLS, COMPRESS).
-    func switchPipeline(afterTag tag: String, action: @escaping (ChannelHandlerContext) throws -> Void) {
-        switchAfter = (tag, action)
+    /// `expecting` names what the server owes right after the switch (a TLS handshake), timed by
+    /// the response deadline.
+    func switchPipeline(afterTag tag: String, expecting: String? = nil, action: @escaping (ChannelHandlerContext) throws -> Void) {
+        switchAfter = (tag, expecting, action)
     }
 
     /// Resumes reading after a consumer caught up.
     func resumeReading() {
         guard readPaused else { return }
         readPaused = false
+        watch?.resume()
         if readPending, let context = storedContext {
             readPending = false
             context.read()
@@ -87,13 +127,28 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
+        let count = incoming.readableBytes
         buffer.writeBuffer(&incoming)
+        eventsParsed = 0
         process(context: context)
+        let position: ProgressDeadline.Position =
+            inBody ? .bulk : (buffer.readableBytes == 0 && parser.isAtResponseBoundary ? .boundary : .line)
+        watch?.received(count, completed: eventsParsed > 0, position: position)
+        if let expecting = expectAfterRead {
+            expectAfterRead = nil
+            watch?.expect(expecting)
+        }
     }
 
     private func process(context: ChannelHandlerContext) {
         do {
             while failure == nil, let event = try parser.parse(&buffer) {
+                eventsParsed += 1
+                switch event {
+                case .bodyBegin: inBody = true
+                case .bodyEnd: inBody = false
+                default: break
+                }
                 try handle(event, context: context)
             }
         } catch let error as IMAPParserError {
@@ -114,7 +169,7 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let sink = pending.remove(at: index).sink
             for waiter in continuationWaiters where waiter.tag == tagged.tag { waiter.promise.fail(CommandEnded()) }
             continuationWaiters.removeAll { $0.tag == tagged.tag }
-            if let (tag, action) = switchAfter, tag == tagged.tag {
+            if let (tag, expecting, action) = switchAfter, tag == tagged.tag {
                 switchAfter = nil
                 if tagged.status == .ok {
                     do {
@@ -122,6 +177,7 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                         guard buffer.readableBytes == 0, parser.isAtResponseBoundary else { throw IMAPError.bytesBeforeTLS }
                         parser = ResponseParser(limits: parser.limits)
                         try action(context)
+                        expectAfterRead = expecting
                     } catch {
                         sink.fail(error)
                         throw error
@@ -144,16 +200,22 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if case .bye(let text) = response { byeText = ServerText.sanitize(text.text) }
             if let sink = pending.first(where: { $0.sink.accepts(response) })?.sink {
-                if !sink.receive(.response(.untagged(response))) { readPaused = true }
+                if !sink.receive(.response(.untagged(response))) { pauseReading() }
             } else {
                 trace?("S: * \(Self.summary(response))")
                 unsolicited?(response)
             }
         case .bodyBegin, .bodyBytes, .bodyEnd:
             if let sink = pending.first(where: { $0.sink.acceptsBodies })?.sink {
-                if !sink.receive(event) { readPaused = true }
+                if !sink.receive(event) { pauseReading() }
             }
         }
+    }
+
+    /// Stops reading the socket until the consumer catches up; the server is not timed meanwhile.
+    private func pauseReading() {
+        readPaused = true
+        watch?.pause()
     }
 
     private static func summary(_ response: UntaggedResponse) -> String {
@@ -162,8 +224,12 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // Only a timeout while the server owes us something and we are not holding it back.
-            if (!pending.isEmpty || greeting != nil) && !readPaused {
+            // Only a timeout while the server owes us something and we are not holding it back —
+            // or while we hold reads back although a command that feeds no stream waits: its
+            // answer is behind the held-back data, so the pause cannot end by itself (a consumer
+            // waiting on a command instead of reading its stream). Ending it beats hanging.
+            let blockedBehindPause = readPaused && pending.contains { !$0.sink.acceptsBodies }
+            if (!pending.isEmpty || greeting != nil) && (!readPaused || blockedBehindPause) {
                 let what = pending.first.map { "the response to \($0.tag)" } ?? "the greeting"
                 failAll(IMAPError.timeout(seconds: responseTimeout, waitingFor: what), context: context)
             }
@@ -201,6 +267,7 @@ final class IMAPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func failAll(_ error: any Error, context: ChannelHandlerContext?) {
         guard failure == nil else { return }
         failure = error
+        watch?.stop()
         trace?("!: \(error)")
         greeting?.fail(error)
         greeting = nil

@@ -1,4 +1,5 @@
 import IMAPCore
+import NetworkProgress
 
 /// How to reach and log in to one IMAP server.
 public struct IMAPConfiguration: Sendable {
@@ -47,8 +48,11 @@ public struct IMAPConfiguration: Sendable {
     /// Allow LOGIN/PLAIN over an unencrypted connection (only meaningful with `.plaintext`).
     public var allowPlaintextAuthentication = false
     public var connectTimeout: Double = 30
-    /// How long to wait for the server while a command is outstanding.
+    /// How long to wait for the server while a command is outstanding (no byte at all).
     public var responseTimeout: Double = 120
+    /// How slowly the server may send a greeting, a response line, the TLS handshake or a
+    /// message before the connection is ended (a server that trickles; see ``ProgressLimits``).
+    public var progress = ProgressLimits.standard
     /// Use COMPRESS=DEFLATE (RFC 4978) when the server offers it: less data on slow links, more
     /// CPU. Off by default (on a fast link it only costs).
     public var compress = false

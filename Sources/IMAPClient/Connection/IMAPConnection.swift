@@ -70,7 +70,9 @@ public final class IMAPConnection: Sendable {
                         IdleStateHandler(allTimeout: .milliseconds(Int64(configuration.responseTimeout * 1000))))
                     let handler = IMAPChannelHandler(
                         limits: configuration.parserLimits, greeting: greeting,
-                        responseTimeout: configuration.responseTimeout, trace: configuration.trace)
+                        responseTimeout: configuration.responseTimeout, progress: configuration.progress,
+                        greetingLabel: configuration.security == .implicitTLS ? "the TLS handshake and greeting" : "the greeting",
+                        trace: configuration.trace)
                     try pipeline.addHandler(handler)
                     handlerPromise.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
@@ -467,7 +469,10 @@ public final class IMAPConnection: Sendable {
             let tag = nextTag()
             let encoded = try encode(tag: tag, command)
             configuration.trace?("C: \(encoded.traceDescription)")
-            try await register(tag: tag, sink: sink, switching: switching)
+            // After STARTTLS's OK the server owes a TLS handshake: timed like a response line.
+            var expecting: String?
+            if case .startTLS = command { expecting = "the TLS handshake" }
+            try await register(tag: tag, sink: sink, switching: switching, expecting: expecting)
             try await writeSegments(encoded, tag: tag, bodies: bodies)
             return tag
         }
@@ -501,14 +506,15 @@ public final class IMAPConnection: Sendable {
     }
 
     private func register(
-        tag: String, sink: any ResponseSink, switching: ((ChannelHandlerContext) throws -> Void)? = nil
+        tag: String, sink: any ResponseSink, switching: ((ChannelHandlerContext) throws -> Void)? = nil,
+        expecting: String? = nil
     ) async throws {
         let handler = self.handler
         let box = UnsafeTransfer(sink)
         let switchBox = UnsafeTransfer(switching)
         try await channel.eventLoop.submit {
             handler.value.register(tag: tag, sink: box.value)
-            if let action = switchBox.value { handler.value.switchPipeline(afterTag: tag, action: action) }
+            if let action = switchBox.value { handler.value.switchPipeline(afterTag: tag, expecting: expecting, action: action) }
         }.get()
     }
 
@@ -586,6 +592,7 @@ public final class IMAPConnection: Sendable {
                 for piece in pieces {
                     written += piece.readableBytes
                     try await flushToSocket(piece)
+                    CopyActivity.current?.touch()  // a long upload is progress for the stall watchdog
                 }
             }
         } catch let error as MailError {

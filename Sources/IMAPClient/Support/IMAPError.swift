@@ -31,6 +31,9 @@ public enum IMAPError: Error, Sendable, CustomStringConvertible {
     case encoding(CommandEncoder.EncodingError)
     /// No response within the time allowed.
     case timeout(seconds: Double, waitingFor: String)
+    /// The server sends, but too slowly: a line not complete within the response deadline, or a
+    /// message below the minimum rate (the text says which).
+    case stalled(String)
     /// The connection closed (BYE, network error) before the command finished.
     case connectionClosed(reason: String)
     /// Reading the message to upload failed.
@@ -55,15 +58,22 @@ public enum IMAPError: Error, Sendable, CustomStringConvertible {
         case .parser(let error): return error.description
         case .encoding(let error): return error.description
         case .timeout(let seconds, let what): return "no response from the server for \(Int(seconds)) s (waiting for \(what))"
+        case .stalled(let what): return "the server is too slow, connection ended: \(what)"
         case .connectionClosed(let reason): return "the connection closed: \(reason)"
         case .messageUnreadable(let reason): return "cannot read the message to upload: \(reason)"
         }
     }
 
+    /// Whether the server broke the progress deadline (it sends, but too slowly).
+    public var isStalled: Bool {
+        if case .stalled = self { return true }
+        return false
+    }
+
     /// Whether reconnecting and trying again can help.
     public var isTransient: Bool {
         switch self {
-        case .connectionClosed, .timeout, .connectionFailed: return true
+        case .connectionClosed, .timeout, .stalled, .connectionFailed: return true
         case .commandFailed(_, _, let text):
             if case .unavailable? = text.code { return true }
             return false

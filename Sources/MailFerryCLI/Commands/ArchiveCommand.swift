@@ -220,6 +220,7 @@ struct ArchiveCommand: AsyncParsableCommand {
         copyOptions.resume.faultPoint = FaultInjection.fromEnvironment()
         if let batchMessages, batchMessages > 0 { copyOptions.batchMessages = batchMessages }
         if deleteFromSource { copyOptions.removal = SourceRemovalPolicy(allowsPlainExpunge: forceExpunge) }
+        serverOptions.applyStallWatch(to: &copyOptions, stores: options)
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let engine = CopyEngine(source: sourceStore, sink: sink, options: copyOptions, checkpoint: store) {
             display.handle($0)

@@ -212,6 +212,7 @@ struct CopyCommand: AsyncParsableCommand {
         copyOptions.filter = filterOptions.filter(now: Date())
         copyOptions.maximumBytesPerSecond = maxBytesPerSecond.flatMap(FilterOptionGroup.size)
         if let batch = checkpointOptions.batchMessages { copyOptions.batchMessages = batch }
+        serverOptions.applyStallWatch(to: &copyOptions, stores: options)
         var checkpoint: SQLiteCheckpointStore?
         var identity = CheckpointOptionGroup.identity(source: sourceEndpoint, destination: destinationEndpoint, toFolder: target)
         if let map = mapOptions.identityText { identity.mapping["folder-map"] = map }

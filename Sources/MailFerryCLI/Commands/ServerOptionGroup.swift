@@ -1,8 +1,10 @@
 import ArgumentParser
+import Engine
 import Foundation
 import IMAPClient
 import POP3Client
 import MailCore
+import NetworkProgress
 import Stores
 import Synchronization
 
@@ -86,6 +88,26 @@ struct ServerOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Upload at most this much to the destination per day, pausing once it is used up: 500M (Gmail's).", valueName: "size"))
     var dailyUploadLimit: String?
 
+    @Option(help: ArgumentHelp(
+        "End a connection whose server takes longer than this to send its greeting, a response line or the TLS handshake "
+            + "(a server that trickles; default 60, 0: off). The folder is retried or fails; the checkpoint stays consistent.",
+        valueName: "seconds"))
+    var responseDeadline: Double = ProgressLimits.standard.responseDeadline
+
+    @Option(help: ArgumentHelp(
+        "End a connection over which a message arrives slower than this, averaged over --rate-window (default 1K, 0: off).",
+        valueName: "bytes/s"))
+    var minimumRate: String = "1K"
+
+    @Option(help: ArgumentHelp("The window for --minimum-rate (default 60).", valueName: "seconds"))
+    var rateWindow: Double = ProgressLimits.standard.window
+
+    @Option(help: ArgumentHelp(
+        "Stop the run when a folder's copy reads and stores nothing for this long, outside announced pauses "
+            + "(default 300, 0: off; exit 3, and the next run resumes).",
+        valueName: "seconds"))
+    var stallTimeout: Double = 300
+
     /// The budgets' window in seconds (a day); for tests.
     @Option(help: .hidden)
     var budgetWindow: Double?
@@ -100,6 +122,12 @@ struct ServerOptionGroup: ParsableArguments {
             if let value, (FilterOptionGroup.size(value) ?? 0) < 1 {
                 throw ValidationError("\(name) \"\(value)\" is not a size (examples: 2500M, 1G)")
             }
+        }
+        guard stallTimeout >= 0, stallTimeout.isFinite else { throw ValidationError("--stall-timeout must be 0 or more seconds") }
+        guard responseDeadline >= 0, responseDeadline.isFinite else { throw ValidationError("--response-deadline must be 0 or more seconds") }
+        guard rateWindow > 0, rateWindow.isFinite else { throw ValidationError("--rate-window must be more than 0 seconds") }
+        guard Self.rate(minimumRate) != nil else {
+            throw ValidationError("--minimum-rate \"\(minimumRate)\" is not a rate in bytes per second (examples: 1K, 512, 0)")
         }
         guard (1...64).contains(connections ?? 4) else { throw ValidationError("--connections must be between 1 and 64") }
         guard (1...64).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth must be between 1 and 64") }
@@ -125,6 +153,14 @@ struct ServerOptionGroup: ParsableArguments {
             token: destOauth2TokenFile.map(SecretSource.file) ?? destOauth2TokenCommand.map(SecretSource.command)
                 ?? environmentToken("MAILFERRY_DEST_OAUTH2_TOKEN"),
             mechanism: destAuth, caFile: destCaFile ?? caFile, insecure: tlsInsecure || destTlsInsecure, trace: trace)
+        let progress = ProgressLimits(
+            responseDeadline: responseDeadline, minimumRate: Self.rate(minimumRate) ?? 0, window: rateWindow)
+        options.source.progress = progress
+        options.destination.progress = progress
+        // One record of announced pauses for both sides, read by the engine's stall watchdog.
+        let pauses = DeliberatePauses()
+        options.source.pauses = pauses
+        options.destination.pauses = pauses
         options.source.dailyBudget = dailyDownloadLimit.flatMap(FilterOptionGroup.size)
         options.destination.dailyBudget = dailyUploadLimit.flatMap(FilterOptionGroup.size)
         if let budgetWindow {
@@ -137,10 +173,22 @@ struct ServerOptionGroup: ParsableArguments {
         options.destination.budgetLedger = ledger
     }
 
+    /// The engine's stall watchdog: `--stall-timeout`, and the pauses the stores of `stores` announce.
+    func applyStallWatch(to copyOptions: inout CopyOptions, stores: StoreOptions) {
+        copyOptions.stallTimeout = stallTimeout > 0 ? stallTimeout : nil
+        copyOptions.pauses = stores.source.pauses
+    }
+
     /// Sends every pause and connection change to `notices` (printed, and kept for the report).
     func observeThrottling(_ options: inout StoreOptions, notices: ThrottleNotices) {
         options.source.throttleObserver = { notices.add($0) }
         options.destination.throttleObserver = { notices.add($0) }
+    }
+
+    /// `--minimum-rate`: bytes per second as a size (`1K`, `512`), or 0.
+    static func rate(_ text: String) -> Int? {
+        if text.trimmingCharacters(in: .whitespaces) == "0" { return 0 }
+        return FilterOptionGroup.size(text)
     }
 
     private func environmentToken(_ name: String) -> SecretSource? {

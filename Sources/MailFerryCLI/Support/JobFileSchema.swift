@@ -97,6 +97,10 @@ enum JobFileSchema {
                 Key(name: "pipeline_depth", kind: .number, option: "pipeline-depth"),
                 Key(name: "compress", kind: .flag, option: "compress"),
                 Key(name: "allow_plaintext", kind: .flag, option: "allow-plaintext"),
+                Key(name: "response_deadline", kind: .number, option: "response-deadline"),
+                Key(name: "minimum_rate", kind: .text, option: "minimum-rate"),
+                Key(name: "rate_window", kind: .number, option: "rate-window"),
+                Key(name: "stall_timeout", kind: .number, option: "stall-timeout"),
             ]
         ),
         (

@@ -1,4 +1,5 @@
 import MailCore
+import NetworkProgress
 import NIOCore
 import NIOSSL
 
@@ -14,6 +15,13 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var buffer = ByteBuffer()
     private let queue: POP3EventQueue
     private var switchAfterStatus: ((ChannelHandlerContext) throws -> Void)?
+    /// The progress deadline (a server that trickles its greeting, a line or a message).
+    private let progressLimits: ProgressLimits
+    private var watch: ProgressWatch?
+    private let greetingLabel: String
+    private var eventsParsed = 0
+    /// Whether a TLS handshake is owed once the current read is accounted for (after STLS's +OK).
+    private var handshakeAfterRead = false
     private var failure: (any Error)?
     private var readPaused = false
     private var readPending = false
@@ -22,16 +30,43 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let responseTimeout: Double
     private var dataBytes = 0
 
-    init(limits: POP3ResponseParser.Limits, queue: POP3EventQueue, responseTimeout: Double, trace: (@Sendable (String) -> Void)?) {
+    init(
+        limits: POP3ResponseParser.Limits, queue: POP3EventQueue, responseTimeout: Double, progress: ProgressLimits = .standard,
+        greetingLabel: String = "the greeting", trace: (@Sendable (String) -> Void)?
+    ) {
         var parser = POP3ResponseParser(limits: limits)
         parser.expect(.singleLine)  // the greeting
         self.parser = parser
         self.queue = queue
         self.responseTimeout = responseTimeout
+        self.progressLimits = progress
+        self.greetingLabel = greetingLabel
         self.trace = trace
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { storedContext = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        storedContext = context
+        if context.channel.isActive { startWatch(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { watch?.stop() }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startWatch(context: context)
+        context.fireChannelActive()
+    }
+
+    /// The greeting (after a TLS handshake, with implicit TLS) is owed once the connection is up.
+    private func startWatch(context: ChannelHandlerContext) {
+        guard watch == nil, failure == nil else { return }
+        let watch = ProgressWatch(limits: progressLimits) { [weak self] expiry in
+            guard let self else { return }
+            self.fail(POP3Error.stalled(expiry.description), context: self.storedContext)
+        }
+        self.watch = watch
+        watch.expect(greetingLabel)
+        watch.start(on: context.eventLoop)
+    }
 
     // MARK: - Commands (on the event loop)
 
@@ -47,6 +82,7 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func resumeReading() {
         guard readPaused else { return }
         readPaused = false
+        watch?.resume()
         if readPending, let context = storedContext {
             readPending = false
             context.read()
@@ -60,19 +96,29 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Message data leaves as slices of this buffer: take a fresh read as it is rather than
         // copying it into a buffer that queued slices may still share (copy-on-write would keep
         // every old storage alive until its slices are consumed).
+        let count = incoming.readableBytes
         if buffer.readableBytes == 0 {
             buffer = incoming
         } else {
             buffer.writeBuffer(&incoming)
         }
+        eventsParsed = 0
         do {
             while failure == nil, let event = try parser.parse(&buffer) {
+                eventsParsed += 1
                 try handle(event, context: context)
             }
         } catch let error as POP3ParserError {
             fail(POP3Error.parser(error), context: context)
         } catch {
             fail(error, context: context)
+        }
+        let position: ProgressDeadline.Position =
+            parser.isInMessage ? .bulk : (buffer.readableBytes == 0 && !parser.hasPartialLine ? .boundary : .line)
+        watch?.received(count, completed: eventsParsed > 0, position: position)
+        if handshakeAfterRead {
+            handshakeAfterRead = false
+            watch?.expect("the TLS handshake")
         }
         if buffer.readableBytes == 0 {
             buffer = ByteBuffer()
@@ -92,6 +138,7 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     guard buffer.readableBytes == 0, parser.isAtResponseBoundary else { throw POP3Error.bytesBeforeTLS }
                     parser = POP3ResponseParser(limits: parser.limits)
                     try action(context)
+                    handshakeAfterRead = true
                 }
             }
         case .continuation: trace?("S: + …")
@@ -102,13 +149,19 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // reallocated as it refills) alive until the consumer gets to it.
             var copy = context.channel.allocator.buffer(capacity: piece.readableBytes)
             copy.writeImmutableBuffer(piece)
-            if !queue.push(.data(copy)) { readPaused = true }
+            if !queue.push(.data(copy)) { pauseReading() }
             return
         case .end:
             trace?(dataBytes > 0 ? "S: {\(dataBytes) bytes} ." : "S: .")
             dataBytes = 0
         }
-        if !queue.push(event) { readPaused = true }
+        if !queue.push(event) { pauseReading() }
+    }
+
+    /// Stops reading the socket until the consumer catches up; the server is not timed meanwhile.
+    private func pauseReading() {
+        readPaused = true
+        watch?.pause()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -151,6 +204,7 @@ final class POP3ChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func fail(_ error: any Error, context: ChannelHandlerContext?) {
         guard failure == nil else { return }
         failure = error
+        watch?.stop()
         trace?("!: \(error)")
         queue.fail(error)
         context?.close(promise: nil)

@@ -1,3 +1,5 @@
+import NetworkProgress
+
 /// How to reach and log in to one POP3 server.
 public struct POP3Configuration: Sendable {
     /// How the connection is protected.
@@ -45,8 +47,11 @@ public struct POP3Configuration: Sendable {
     /// With `.startTLS`: go on without TLS when the server offers no STLS (never the default).
     public var allowPlaintext = false
     public var connectTimeout: Double = 30
-    /// How long to wait for the server while a response is due.
+    /// How long to wait for the server while a response is due (no byte at all).
     public var responseTimeout: Double = 120
+    /// How slowly the server may send its greeting, a line, the TLS handshake or a message
+    /// before the connection is ended (a server that trickles; see ``ProgressLimits``).
+    public var progress = ProgressLimits.standard
     /// Commands in flight when the server offers PIPELINING (RFC 2449); 1 otherwise.
     public var pipelineDepth = 32
     public var parserLimits = POP3ResponseParser.Limits()

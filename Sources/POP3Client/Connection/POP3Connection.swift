@@ -63,6 +63,8 @@ public final class POP3Connection: Sendable {
                         IdleStateHandler(allTimeout: .milliseconds(Int64(configuration.responseTimeout * 1000))))
                     let handler = POP3ChannelHandler(
                         limits: configuration.parserLimits, queue: queue, responseTimeout: configuration.responseTimeout,
+                        progress: configuration.progress,
+                        greetingLabel: configuration.security == .implicitTLS ? "the TLS handshake and greeting" : "the greeting",
                         trace: configuration.trace)
                     try pipeline.addHandler(handler)
                     let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)

@@ -21,6 +21,9 @@ public enum POP3Error: Error, Sendable, CustomStringConvertible {
     case parser(POP3ParserError)
     case encoding(POP3Command.EncodingError)
     case timeout(seconds: Double)
+    /// The server sends, but too slowly (a line past the response deadline, a message below the
+    /// minimum rate; the text says which).
+    case stalled(String)
     case connectionClosed(reason: String)
 
     public var description: String {
@@ -39,6 +42,7 @@ public enum POP3Error: Error, Sendable, CustomStringConvertible {
         case .parser(let error): return error.description
         case .encoding(let error): return error.description
         case .timeout(let seconds): return "no response from the server for \(Int(seconds)) s"
+        case .stalled(let what): return "the server is too slow, connection ended: \(what)"
         case .connectionClosed(let reason): return "the connection closed: \(reason)"
         }
     }
@@ -46,7 +50,7 @@ public enum POP3Error: Error, Sendable, CustomStringConvertible {
     /// Whether reconnecting and trying again can help.
     public var isTransient: Bool {
         switch self {
-        case .connectionClosed, .timeout, .connectionFailed: return true
+        case .connectionClosed, .timeout, .stalled, .connectionFailed: return true
         case .commandFailed(_, let status): return status.isTemporary
         case .authenticationFailed(_, let temporary): return temporary
         default: return false

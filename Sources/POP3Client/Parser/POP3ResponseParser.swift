@@ -60,6 +60,15 @@ public struct POP3ResponseParser: Sendable {
     /// Responses announced but not yet complete.
     public var outstanding: Int { shapes.count - shapeHead }
 
+    /// Whether the parser is inside a message's data (RETR, TOP), timed by the minimum rate.
+    public var isInMessage: Bool {
+        if case .message = state { return true }
+        return false
+    }
+
+    /// Whether part of a line is buffered (a status line or a listing line not yet complete).
+    public var hasPartialLine: Bool { !line.isEmpty }
+
     /// Whether the parser is between responses, nothing partial buffered.
     public var isAtResponseBoundary: Bool {
         if case .status = state { return line.isEmpty }

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import IMAPClient
 import MailCore
+import NetworkProgress
 import POP3Client
 
 /// How to log in to a network store (IMAP or POP3), for one side of a copy.
@@ -39,6 +40,9 @@ public struct ConnectionOptions: Sendable {
     /// Most messages one command may touch (a provider's cap, as RFC 9738 MESSAGELIMIT); the
     /// server's own `MESSAGELIMIT=N` is honoured either way. `nil`: only the server's.
     public var messageLimit: Int?
+    /// How slowly a server may send a greeting, a line, the TLS handshake or a message before
+    /// the connection is ended (`--response-deadline`, `--minimum-rate`, `--rate-window`).
+    public var progress = ProgressLimits.standard
     /// Receives the protocol trace, credentials redacted.
     public var trace: (@Sendable (String) -> Void)?
     /// Bytes this side may transfer per ``budgetWindow`` (a provider's daily limit: Gmail 2,500 MB
@@ -50,6 +54,9 @@ public struct ConnectionOptions: Sendable {
     public var budgetLedger: TransferBudgetLedger?
     /// Told of every pause for a server's back-off or the budget, and of fewer connections.
     public var throttleObserver: (@Sendable (String) -> Void)?
+    /// Where those pauses are recorded (until when), so the engine's stall watchdog does not
+    /// take an announced wait for a copy that stopped moving.
+    public var pauses: DeliberatePauses?
 
     public init() {}
 
@@ -82,6 +89,7 @@ public struct ConnectionOptions: Sendable {
         configuration.insecureSkipVerification = insecureTLS
         configuration.allowPlaintextAuthentication = allowPlaintext
         configuration.compress = compress
+        configuration.progress = progress
         configuration.trace = trace
         return configuration
     }
@@ -100,6 +108,7 @@ public struct ConnectionOptions: Sendable {
         configuration.allowPlaintext = allowPlaintext
         configuration.pipelineDepth = max(1, pop3PipelineDepth)
         configuration.parserLimits.lineLengthTolerance = pop3LineTolerance
+        configuration.progress = progress
         configuration.trace = trace
         return configuration
     }

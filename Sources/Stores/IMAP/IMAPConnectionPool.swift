@@ -132,6 +132,8 @@ actor IMAPConnectionPool {
 
     /// Connects, retrying what a retry can fix (network trouble, timeouts) after 1, 2 and 4 s,
     /// then enables UTF8=ACCEPT when offered (a server refusing it refuses it on every connection).
+    /// A server too slow to greet or log in within the progress deadline is not asked again: the
+    /// error comes at once, so a trickling server ends the run within the deadline.
     static func connect(_ configuration: IMAPConfiguration, retryDelay: Double = 1) async throws -> IMAPConnection {
         var delay = retryDelay
         for attempt in 1...4 {
@@ -146,7 +148,7 @@ actor IMAPConnectionPool {
                 return connection
             } catch let error as IMAPError where error.backoff?.kind == .tooManyConnections {
                 throw ConnectionRefusedForLoad(error: error, backoff: error.backoff!)
-            } catch let error as IMAPError where (error.isTransient || error.backoff != nil) && attempt < 4 {
+            } catch let error as IMAPError where (error.isTransient || error.backoff != nil) && !error.isStalled && attempt < 4 {
                 try await Task.sleep(for: .seconds(max(delay, error.backoff?.suggestedDelay ?? 0)))
                 delay *= 2
             } catch let error as IMAPError {

@@ -37,6 +37,9 @@ final class IMAPFolderReader: MessageReader {
     private var body: (MessageData, Fingerprint)?
     private var queued: [SourceItem] = []
     private var reconnects = 0
+    /// A reconnect failed half-way (the new connection dropped too): the next round reconnects
+    /// again instead of reading a stream that no batch feeds.
+    private var needsReconnect = false
     private(set) var bytesConsumed = 0
     /// The sizes of the messages to fetch, once listed.
     private(set) var bytesExpected: Int?
@@ -59,9 +62,9 @@ final class IMAPFolderReader: MessageReader {
             if !queued.isEmpty { return queued.removeFirst() }
             do {
                 try await store.throttle.waitIfPaused()
-                if !started {
-                    try await start()
-                    started = true
+                if !started { try await start() }
+                if needsReconnect {
+                    throw IMAPError.connectionClosed(reason: "the connection dropped again while reconnecting")
                 }
                 if let item = try await step() {
                     if store.throttle.hasBudget, case .message(let envelope) = item { await store.throttle.transferred(envelope.size) }
@@ -75,6 +78,7 @@ final class IMAPFolderReader: MessageReader {
                     try await store.throttle.waitIfPaused()
                     try await reconnect(after: error, yielding: true)
                 } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
+                    needsReconnect = true
                     continue
                 } catch let error as IMAPError {
                     throw IMAPStore.mailError(error, scope: .folder, folder: folder)
@@ -83,7 +87,10 @@ final class IMAPFolderReader: MessageReader {
                 do {
                     try await reconnect(after: error)
                 } catch let error as IMAPError where error.isTransient && reconnects < Self.maximumReconnects {
-                    continue  // the next round trip fails again and reconnects again, within the budget
+                    // The new connection dropped too: reconnect again next round, within the budget.
+                    // (Reading on would find no batch in flight and spin without ever ending.)
+                    needsReconnect = true
+                    continue
                 } catch let error as IMAPError {
                     throw IMAPStore.mailError(error, scope: .folder, folder: folder)
                 }
@@ -138,6 +145,11 @@ final class IMAPFolderReader: MessageReader {
         iterator = stream.events.makeAsyncIterator()
         inFlight = []
         while inFlight.count < store.options.pipelineDepth, try await sendNextBatch() {}
+        // Set here, not by the caller: when the first start fails and a reconnect starts again
+        // (listing and sending the first batches), nothing may start a third time. A third
+        // EXAMINE would go out behind those batches, whose bodies fill a stream nobody reads, so
+        // reading pauses and its answer is never read: the copy would hang with no timeout.
+        started = true
     }
 
     /// `UID FETCH 1:* (UID RFC822.SIZE)` (in slices under a message limit), kept as two
@@ -228,6 +240,7 @@ final class IMAPFolderReader: MessageReader {
                 spool = MessageSpool(expectedSize: size)
             case .event(.bodyBytes(let buffer)):
                 try buffer.withUnsafeReadableBytes { try spool?.append($0) }
+                CopyActivity.current?.touch()  // a long download is progress for the stall watchdog
             case .event(.bodyEnd):
                 if let spool { body = try spool.finish() }
                 spool = nil
@@ -309,6 +322,7 @@ final class IMAPFolderReader: MessageReader {
     /// Reopens the connection and asks again for everything not yet handed out.
     private func reconnect(after error: IMAPError, yielding: Bool = false) async throws {
         if !yielding { reconnects += 1 }
+        needsReconnect = false
         stream?.finish()
         spool = nil
         body = nil

@@ -76,7 +76,7 @@ public final class IMAPStore: MessageSource, MessageSink {
         self.pool = pool
         throttle = IMAPThrottle(
             pool: pool, side: side, budget: options.dailyBudget, window: options.budgetWindow, ledger: options.budgetLedger,
-            announce: options.throttleObserver)
+            announce: options.throttleObserver, pauses: options.pauses)
         self.names = names
         self.otherNamespaces = otherNamespaces
         self.serverCapabilities = serverCapabilities

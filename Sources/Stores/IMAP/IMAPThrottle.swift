@@ -14,6 +14,8 @@ actor IMAPThrottle {
 
     private let pool: IMAPConnectionPool
     private let announce: (@Sendable (String) -> Void)?
+    /// Where pauses are recorded for the engine's stall watchdog.
+    private let pauses: DeliberatePauses?
     private let side: String
     private var delay = 1.0
     private var pausedUntil = Date.distantPast
@@ -22,9 +24,10 @@ actor IMAPThrottle {
 
     init(
         pool: IMAPConnectionPool, side: String, budget: Int?, window: Double = 86_400, ledger: TransferBudgetLedger? = nil,
-        announce: (@Sendable (String) -> Void)?
+        announce: (@Sendable (String) -> Void)?, pauses: DeliberatePauses? = nil
     ) {
         self.pool = pool
+        self.pauses = pauses
         self.side = side
         self.budget = budget.map { TransferBudget(limit: $0, window: window, side: side, ledger: ledger) }
         self.announce = announce
@@ -92,6 +95,7 @@ actor IMAPThrottle {
     private func pause(for seconds: Double, _ message: String) {
         let until = Date().addingTimeInterval(max(0, seconds))
         if until > pausedUntil { pausedUntil = until }
+        pauses?.pause(until: pausedUntil)
         announce?(message)
     }
 

@@ -67,6 +67,7 @@ final class POP3FolderReader: MessageReader {
             pausedUntil = pause.until
         }
         guard let until = pausedUntil else { return }
+        store.pauses?.pause(until: until)
         pausedUntil = nil
         let wait = until.timeIntervalSinceNow
         guard wait > 0 else { return }
@@ -120,6 +121,7 @@ final class POP3FolderReader: MessageReader {
         let spool = MessageSpool(expectedSize: entry.size)
         try await connection.readMessage { piece in
             try piece.withUnsafeReadableBytes { try spool.append($0) }
+            CopyActivity.current?.touch()  // a long download is progress for the stall watchdog
         }
         advance(entry)
         if let budget = store.budget, let pause = await budget.count(entry.size) {

@@ -24,6 +24,8 @@ public final class POP3Store: MessageSource {
     let budget: TransferBudget?
     /// Told of every pause for the budget.
     let announce: (@Sendable (String) -> Void)?
+    /// Where budget pauses are recorded for the engine's stall watchdog.
+    let pauses: DeliberatePauses?
 
     /// A logged-in session and its listing, parked between uses.
     struct Session: Sendable {
@@ -42,7 +44,8 @@ public final class POP3Store: MessageSource {
             TransferBudget(limit: $0, window: options.budgetWindow, side: "source", ledger: options.budgetLedger)
         }
         let store = try POP3Store(
-            endpoint: endpoint, configuration: configuration, settings: settings, budget: budget, announce: options.throttleObserver)
+            endpoint: endpoint, configuration: configuration, settings: settings, budget: budget, announce: options.throttleObserver,
+            pauses: options.pauses)
         let connection = try await store.connect(scope: .store)
         store.park(Session(connection: connection, listing: nil))
         return store
@@ -50,9 +53,10 @@ public final class POP3Store: MessageSource {
 
     private init(
         endpoint: POP3Endpoint, configuration: POP3Configuration, settings: POP3SourceOptions, budget: TransferBudget?,
-        announce: (@Sendable (String) -> Void)?
+        announce: (@Sendable (String) -> Void)?, pauses: DeliberatePauses?
     ) throws {
         self.budget = budget
+        self.pauses = pauses
         self.announce = announce
         self.endpoint = endpoint
         self.configuration = configuration
