@@ -197,7 +197,15 @@ struct ArchiveCommand: AsyncParsableCommand {
             capabilities.durableOnClose = true
             sink = PlannedSink(displayName: "archive:\(volumePath)", capabilities: capabilities, existing: [])
         } else {
-            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options)
+            // A new volume each run: volumes have no identity for the checkpoint to compare.
+            do {
+                sink = try ArchiveSink(path: volumePath, format: options.archiveFormat, periodic: true)
+            } catch let error as MailError {
+                await store?.close()
+                await sourceStore.close()
+                Terminal.standardError("mailferry: cannot open destination archive:\(volumePath): \(error.description)")
+                throw ExitStatus.forError(error).exitCode
+            }
         }
 
         var copyOptions = CopyOptions()

@@ -64,7 +64,8 @@ struct ArchiveIndex: Sendable {
                 continue
             }
             if fileName == "dovecot-uidlist" || fileName.hasPrefix("dovecot.")
-                || fileName == "maildirfolder" || fileName == "subscriptions"
+                || fileName == "maildirfolder" || fileName == "subscriptions" || fileName == MaildirFolderIdentity.fileName
+                || name.path == ArchiveLayout.volumeIdentityMember
             {
                 continue
             }
