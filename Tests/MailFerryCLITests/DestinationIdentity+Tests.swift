@@ -85,7 +85,7 @@ struct DestinationIdentityTests {
         #expect(second.status == 0, "\(second.output)")
         #expect(!second.output.contains("Nothing to do"), "\(second.output)")
         #expect(second.output.contains("2 messages copied"), "\(second.output)")
-        #expect(second.output.contains("not the one the last run wrote to: it was deleted or replaced"), "\(second.output)")
+        #expect(second.output.contains("destination folder was replaced or deleted"), "\(second.output)")
         #expect(try await Self.fingerprints(try MaildirStore(openingSource: maildir, options: StoreOptions())) == expected)
 
         let third = try await Self.copy(source, "maildir:\(maildir)", checkpoint: checkpoint)
@@ -124,8 +124,8 @@ struct DestinationIdentityTests {
         let second = try await Self.copy("maildir:\(source)", "maildir:\(destination)", checkpoint: checkpoint)
         #expect(second.status == 0, "\(second.output)")
         #expect(second.output.contains("3 messages copied"), "\(second.output)")
-        #expect(second.output.contains("Work: the destination folder is not the one the last run wrote to"), "\(second.output)")
-        #expect(!second.output.contains("INBOX: the destination folder is not"), "\(second.output)")
+        #expect(second.output.contains("Work: the destination folder was replaced or deleted"), "\(second.output)")
+        #expect(!second.output.contains("INBOX: the destination folder was replaced"), "\(second.output)")
         #expect(try await Self.fingerprints(try MaildirStore(openingSource: destination, options: StoreOptions())) == expected)
 
         let third = try await Self.copy("maildir:\(source)", "maildir:\(destination)", checkpoint: checkpoint)
@@ -152,6 +152,14 @@ struct DestinationIdentityTests {
         let renewed = try MaildirFolderIdentity.establish(directory.file("Maildir/.Old"))
         #expect(renewed != identity && renewed.hasPrefix(MaildirFolderIdentity.prefix))
         #expect(MaildirFolderIdentity.read(directory.file("Maildir/.Old")) == renewed)
+        // A checkpoint from before identity files recorded the directory's device:inode: still this folder.
+        let writer = try await MaildirStore(openingSink: directory.file("Maildir"), options: StoreOptions())
+            .openFolder(try #require(FolderPath(parsing: "Old", delimiter: "/")), subscribe: true)
+        #expect(writer.validity == renewed)
+        #expect(writer.isSameFolder(recorded: try #require(MaildirFolderState.identity(of: directory.file("Maildir/.Old")))))
+        #expect(!writer.isSameFolder(recorded: "id:another"))
+        #expect(!writer.isSameFolder(recorded: "1:2"))
+        try await writer.close()
     }
 
     @Test("mbox → mbox, the destination file deleted: the rerun copies again and says why")
@@ -171,7 +179,7 @@ struct DestinationIdentityTests {
         let second = try await Self.copy(source, "mbox:\(output)", checkpoint: checkpoint)
         #expect(second.status == 0, "\(second.output)")
         #expect(second.output.contains("2 messages copied"), "\(second.output)")
-        #expect(second.output.contains("not the one the last run wrote to"), "\(second.output)")
+        #expect(second.output.contains("destination folder was replaced or deleted"), "\(second.output)")
         let expected = try await Self.fingerprints(try MboxStore(openingSource: directory.file("in.mbox"), options: StoreOptions()))
         #expect(try await Self.fingerprints(try MboxStore(openingSource: output, options: StoreOptions())) == expected)
         let third = try await Self.copy(source, "mbox:\(output)", checkpoint: checkpoint)
@@ -193,7 +201,7 @@ struct DestinationIdentityTests {
         let second = try await Self.copy(source, "archive:\(volume)", checkpoint: checkpoint)
         #expect(second.status == 0, "\(second.output)")
         #expect(second.output.contains("2 messages copied"), "\(second.output)")
-        #expect(second.output.contains("not the one the last run wrote to"), "\(second.output)")
+        #expect(second.output.contains("destination folder was replaced or deleted"), "\(second.output)")
         let check = try ArchiveVerifier.verify(path: volume)
         #expect(check.isIntact && check.messages == 2)
         let third = try await Self.copy(source, "archive:\(volume)", checkpoint: checkpoint)

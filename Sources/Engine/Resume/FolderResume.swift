@@ -110,8 +110,8 @@ final class FolderResume {
             rematchPool = nil
             hadDoneRows = false
             notes.append(
-                "the destination folder is not the one the last run wrote to: it was deleted or replaced (\(before) → \(now)); "
-                    + "the record of \(dropped) copied message(s) was dropped, and every message is matched against what "
+                "the destination folder was replaced or deleted since the last run (\(before) → \(now)): the record of "
+                    + "\(dropped) copied message(s) was dropped, and every message is matched against what "
                     + "\(writer.location) holds now and copied again when it is not there")
         }
         state.destinationValidity = destinationValidity
