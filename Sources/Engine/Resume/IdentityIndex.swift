@@ -9,9 +9,9 @@ import MailCore
 /// date does not have to agree: the copy a POP3 client downloaded is dated when it was
 /// downloaded, the one still on the server when it arrived. A message without a Message-ID
 /// matches by fingerprint, and so does any message a store lists without a Message-ID (an
-/// archive's manifest identifies messages by content only). Each stored message matches at most one message, so two
-/// copies in the source need two in the destination, and two different messages that share a
-/// Message-ID are both copied.
+/// archive's manifest identifies messages by content only). Each stored message matches at
+/// most one message, so two copies in the source need two in the destination, and two
+/// different messages that share a Message-ID are both copied.
 struct IdentityIndex {
     private var byMessageID: [String: [StoredIdentity]] = [:]
     private var byFingerprint: [Fingerprint: [String]] = [:]

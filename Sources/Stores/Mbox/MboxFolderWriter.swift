@@ -88,6 +88,9 @@ final class MboxFolderWriter: FolderWriter {
 
     static let absent = "absent"
 
+    /// A file recorded `absent` had nothing written to it: whatever is there now loses nothing.
+    func isSameFolder(recorded: String) -> Bool { recorded == validity || recorded == Self.absent }
+
     /// The committed size of the file (in compressed bytes for `.gz`): where the next batch begins.
     func position() async throws -> String? { String(try openAppender().committedSize) }
 
