@@ -40,6 +40,15 @@ public enum MaildirFolderIdentity {
     /// is fsynced, and is linked to its name (never replacing a readable one another process
     /// wrote first; an unreadable one is replaced), then the directory is fsynced.
     public static func establish(_ directory: String) throws -> String {
+        do {
+            return try create(directory)
+        } catch var error as MailError where error.code == .noSpace || error.errno == EROFS {
+            error.scope = .store  // a full disk or a read-only file system: the store cannot go on
+            throw error
+        }
+    }
+
+    private static func create(_ directory: String) throws -> String {
         if let known = read(directory) { return known }
         let id = UUID().uuidString.lowercased()
         let temporary = "\(directory)/tmp/\(fileName).\(getpid()).\(id)"
