@@ -7,6 +7,9 @@ import MailFormats
 /// standard flag letters, so any Maildir reader opens an unpacked archive.
 public enum ArchiveLayout {
     public static let root = "Maildir"
+    /// The first member of a volume: a random id that tells this volume from any other file
+    /// later put under its name (see ``ArchiveVolumeIdentity``).
+    public static let volumeIdentityMember = "mailferry-volume-id"
     private static let tree = MaildirTree(root: root, layout: .maildirPlusPlus)
 
     /// The directory inside the archive for `folder`.

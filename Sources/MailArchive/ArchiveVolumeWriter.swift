@@ -43,6 +43,8 @@ public final class ArchiveVolumeWriter {
     }
 
     public let finalPath: String
+    /// The random id written as the volume's first member (``ArchiveLayout/volumeIdentityMember``).
+    public let volumeID = UUID().uuidString.lowercased()
     public let format: ArchiveFormat
     public let threads: Int
     public let limits: ArchiveLimits
@@ -54,8 +56,9 @@ public final class ArchiveVolumeWriter {
     private var writer: ArchiveWriter?
     private var growing: GrowingFile?
     private var verification: BackgroundVerification?
-    /// `device:inode` of the temporary file, checked before it is given the final name.
-    private var identity: String?
+    /// `device:inode` of the temporary file, checked before it is given the final name (which
+    /// links the same inode, so it is the volume's identity too); `nil` until the first message.
+    public private(set) var identity: String?
     /// Set when a member could not be completed: the volume can no longer be finished.
     private var broken: MailError?
     private var sequence = 0
@@ -254,6 +257,7 @@ public final class ArchiveVolumeWriter {
             // Its own mail: the read-back checks every member, without the caps for foreign archives.
             verification = BackgroundVerification(path: temporaryPath, fd: readFD, growing: growing, limits: .readBack)
             writer = try ArchiveWriter(fd: fd, path: temporaryPath, format: format, threads: threads) { growing.grew(to: $0) }
+            try writer!.add(name: ArchiveLayout.volumeIdentityMember, modified: Date(), bytes: Array("\(volumeID)\n".utf8))
         } catch {
             abandon()
             throw error

@@ -7,6 +7,9 @@ import Testing
         ("./Maildir/.Sent/cur/x", "Maildir/.Sent/cur/x"),
         ("a//b/./c/", "a/b/c"),
         ("mail/Ünïcode.eml", "mail/Ünïcode.eml"),
+        // Dovecot's and MailFerry's escape of a "." in a Maildir++ folder name (Clients/acme.com).
+        ("Maildir/.Clients.acme\\2ecom/cur/1.M1:2,S", "Maildir/.Clients.acme\\2ecom/cur/1.M1:2,S"),
+        ("Maildir/.a\\2E\\5cb/cur/x", "Maildir/.a\\2E\\5cb/cur/x"),
     ])
     func accepted(raw: String, normalised: String) throws {
         let name = try MemberName.check(raw).get()
@@ -19,6 +22,12 @@ import Testing
         ("Maildir/../../evil", .parentReference),
         ("C:/Windows/evil", .absolute),
         ("a\\..\\b", .backslash),
+        ("a\\2", .backslash),
+        ("a\\zz/b", .backslash),
+        ("Maildir\\x", .backslash),
+        // Escapes are allowed, but not as a way to climb when a backslash is read as a separator.
+        ("..\\2e/cur/x", .parentReference),
+        ("a/..\\5c/b", .parentReference),
         ("a\u{0}b", .controlCharacter),
         ("bad\nname", .controlCharacter),
         ("./", .empty),

@@ -27,6 +27,9 @@ final class FolderResume {
     /// Keys done in the job's other folders, for a source whose keys span folders.
     private var doneElsewhere = Set<SourceKey>()
     private var hadDoneRows: Bool
+    /// The destination folder's writer, for its identity when the folder finishes (an mbox file
+    /// or an archive volume has one only once written).
+    private var writer: (any FolderWriter)?
 
     // Counters for the report.
     private(set) var deduplicated = 0
@@ -93,7 +96,12 @@ final class FolderResume {
                 "the source folder was replaced (UIDVALIDITY \(before) → \(now)): its messages are matched by content "
                     + "with the \(folder.done.count) copied before; none is copied twice")
         }
-        if let before = folder.state.destinationValidity, let now = destinationValidity, before != now {
+        // A destination deleted or replaced since the last run (its identity changed): what the
+        // checkpoint says it holds may be gone, so the record goes and every message is matched
+        // against what the folder holds now, as for an IMAP folder with a new UIDVALIDITY.
+        if let before = folder.state.destinationValidity, let now = destinationValidity,
+            !writer.isSameFolder(recorded: before)
+        {
             destinationReplaced = true
             let dropped = try await checkpoint.dropMessages(folder: folder.id)
             folder.done = [:]
@@ -102,10 +110,12 @@ final class FolderResume {
             rematchPool = nil
             hadDoneRows = false
             notes.append(
-                "the destination folder was replaced (\(before) → \(now)): the record of \(dropped) copied messages "
-                    + "was dropped and every message is matched against what the folder holds now")
+                "the destination folder was replaced or deleted since the last run (\(before) → \(now)): the record of "
+                    + "\(dropped) copied message(s) was dropped, and every message is matched against what "
+                    + "\(writer.location) holds now and copied again when it is not there")
         }
         state.destinationValidity = destinationValidity
+        self.writer = writer
         if !folder.inFlight.isEmpty {
             let pending = folder.inFlight
             // A stored message recorded as done is another message's, even when it has the same bytes.
@@ -277,6 +287,7 @@ final class FolderResume {
     /// step: they were synchronised, or every copied message was copied by this run.
     func finish(complete: Bool, flagsSynchronised: String?) async throws {
         var saved = state
+        if let identity = writer?.validity { saved.destinationValidity = identity }
         saved.contentToken = complete ? source.contentToken : folder.state.contentToken
         saved.lastMessageCount = source.messageCount ?? folder.state.lastMessageCount
         if let flagsSynchronised {

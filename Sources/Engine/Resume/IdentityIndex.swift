@@ -8,9 +8,10 @@ import MailCore
 /// endings); among several such, one with the same arrival date to the second is preferred. The
 /// date does not have to agree: the copy a POP3 client downloaded is dated when it was
 /// downloaded, the one still on the server when it arrived. A message without a Message-ID
-/// matches by fingerprint. Each stored message matches at most one message, so two
-/// copies in the source need two in the destination, and two different messages that share a
-/// Message-ID are both copied.
+/// matches by fingerprint, and so does any message a store lists without a Message-ID (an
+/// archive's manifest identifies messages by content only). Each stored message matches at
+/// most one message, so two copies in the source need two in the destination, and two
+/// different messages that share a Message-ID are both copied.
 struct IdentityIndex {
     private var byMessageID: [String: [StoredIdentity]] = [:]
     private var byFingerprint: [Fingerprint: [String]] = [:]
@@ -33,7 +34,13 @@ struct IdentityIndex {
             byFingerprint[envelope.fingerprint] = references
             return reference
         }
-        guard var candidates = byMessageID[messageID], !candidates.isEmpty else { return nil }
+        guard var candidates = byMessageID[messageID], !candidates.isEmpty else {
+            // A store that identifies its messages by content only (an archive's manifest).
+            guard var references = byFingerprint[envelope.fingerprint], !references.isEmpty else { return nil }
+            let reference = references.removeFirst()
+            byFingerprint[envelope.fingerprint] = references
+            return reference
+        }
         let size = try envelope.data.crlfSize()
         let seconds = envelope.internalDate.map { Int($0.timeIntervalSince1970.rounded(.down)) }
         let sameDate = candidates.firstIndex { candidate in

@@ -39,9 +39,18 @@ public protocol FolderWriter: AnyObject {
     func close() async throws
 
     /// The folder's identity: it changes when the folder is deleted and created again (IMAP
-    /// UIDVALIDITY, a directory's or file's inode). A change tells a resumed run that what the
-    /// checkpoint says was stored may be gone.
+    /// UIDVALIDITY, a Maildir folder's `mailferry-folder-id`, an mbox file's inode or `absent`,
+    /// an archive volume's id). A change tells a resumed run that what the checkpoint says
+    /// was stored may be gone. `nil`: the folder has no identity to compare (every run writes a
+    /// new one). Recorded when a folder is opened and again when it finishes (a file written for
+    /// the first time has one only then); sinks list it in ``FolderInfo/validity`` so that a
+    /// rerun with nothing new can compare it without opening the folder.
     var validity: String? { get }
+    /// Whether `recorded` — the ``validity`` an earlier run recorded — names this same folder:
+    /// equality, unless the store changed how it spells its identity and still knows the old
+    /// spelling, or the recorded folder held nothing to lose (an mbox file or a volume not yet
+    /// written).
+    func isSameFolder(recorded: String) -> Bool
     /// Where the next stored messages will appear (IMAP UIDNEXT, an mbox file's size, the time),
     /// recorded with in-flight messages so ``locate(_:)`` knows where to look.
     func position() async throws -> String?
@@ -61,6 +70,10 @@ public protocol FolderWriter: AnyObject {
     /// message's reference afterwards (a Maildir file name changes), or `nil` where the message
     /// was not found or the store cannot change flags.
     func updateFlags(_ changes: [(reference: String, flags: FlagSet)]) async throws -> [String?]
+}
+
+extension FolderWriter {
+    public func isSameFolder(recorded: String) -> Bool { recorded == validity }
 }
 
 /// A message a destination folder holds, as `--dedup` compares it.

@@ -200,7 +200,16 @@ struct ArchiveCommand: AsyncParsableCommand {
             capabilities.durableOnClose = true
             sink = PlannedSink(displayName: "archive:\(volumePath)", capabilities: capabilities, existing: [])
         } else {
-            sink = try await EndpointOpener.openSink(.archive(path: volumePath), options: options, failure: failure)
+            // A new volume each run: volumes have no identity for the checkpoint to compare.
+            do {
+                sink = try ArchiveSink(path: volumePath, format: options.archiveFormat, periodic: true)
+            } catch let error as MailError {
+                await store?.close()
+                await sourceStore.close()
+                Terminal.standardError("mailferry: cannot open destination archive:\(volumePath): \(error.description)")
+                failure.emit(error, context: "cannot open destination archive:\(volumePath)")
+                throw ExitStatus.forError(error).exitCode
+            }
         }
 
         var copyOptions = CopyOptions()

@@ -17,7 +17,8 @@ final class ArchiveFolderWriter: FolderWriter {
     var location: String { "\(sink.path) (\(folder.displayName))" }
 
     func store(_ batch: [MessageEnvelope]) async throws -> [DeliveryOutcome] {
-        try batch.map { envelope in
+        if sink.existing != nil { throw sink.completeVolumeError }
+        return try batch.map { envelope in
             do {
                 let added = try sink.add(
                     ArchiveVolumeWriter.Message(
@@ -35,11 +36,20 @@ final class ArchiveFolderWriter: FolderWriter {
 
     func close() async throws {}
 
-    /// An archive volume has no identity to compare across runs: every run writes a new one.
-    var validity: String? { nil }
+    /// The volume's identity (`absent` before it is written; see ``ArchiveSink/identity``):
+    /// a volume deleted since the last run is noticed, and its messages are archived again.
+    /// `nil` for `mailferry archive`'s volumes, a new one each run.
+    var validity: String? { sink.identity }
 
-    /// The volume's final name: where in-flight messages are, if that run got as far as naming it.
-    func position() async throws -> String? { sink.path }
+    /// A folder that wrote nothing (`absent` recorded) has nothing in any volume to lose.
+    func isSameFolder(recorded: String) -> Bool { recorded == validity || recorded == ArchiveSink.absent }
+
+    /// The volume's final name: where in-flight messages are, if that run got as far as naming
+    /// it. A complete volume takes no message: refused here, before anything is marked in flight.
+    func position() async throws -> String? {
+        if sink.existing != nil { throw sink.completeVolumeError }
+        return sink.path
+    }
 
     /// Finds messages of an interrupted run in the volume it was writing — only if that volume
     /// was completed and named (an unnamed one was never verified and does not count).
@@ -61,8 +71,15 @@ final class ArchiveFolderWriter: FolderWriter {
         return found
     }
 
-    /// A new volume holds nothing yet.
-    func existingMessages() async throws -> [StoredIdentity] { [] }
+    /// A new volume holds nothing yet; a complete one what its manifest lists for this folder,
+    /// by content (the manifest has the fingerprint, not the size with CRLF line endings).
+    func existingMessages() async throws -> [StoredIdentity] {
+        guard sink.existing != nil else { return [] }
+        return try (ArchiveManifest.read(from: sink.path, limits: sink.limits) ?? []).filter { $0.folder == folder.components }.compactMap {
+            guard let fingerprint = Fingerprint(hex: $0.fingerprint) else { return nil }
+            return StoredIdentity(reference: $0.member, messageID: nil, crlfSize: $0.size, internalDate: $0.internalDate, fingerprint: fingerprint)
+        }
+    }
 
     /// Archived messages never change.
     func updateFlags(_ changes: [(reference: String, flags: FlagSet)]) async throws -> [String?] {

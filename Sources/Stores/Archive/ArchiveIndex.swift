@@ -32,6 +32,9 @@ struct ArchiveIndex: Sendable {
         var bytes = 0
         /// Member names, for reading only this folder's members.
         var members = Set<String>()
+        /// How the folder was read from a foreign archive's layout, when that took a guess (for
+        /// the report).
+        var origin: String?
     }
 
     /// Whether the archive is MailFerry's own (it has a manifest).
@@ -50,8 +53,12 @@ struct ArchiveIndex: Sendable {
         var skipped: [String] = []
         var keywordFiles: [String: [Character: Keyword]] = [:]
         var maildirLetters: [Int: (directory: String, letters: Substring)] = [:]
+        var tree = ForeignMaildirTree()
         while let entry = try reader.next() {
-            guard !entry.isDirectory else { continue }
+            if entry.isDirectory {
+                tree.noteDirectory(entry.name)
+                continue
+            }
             let name = entry.name
             if name.path == ArchiveManifest.memberName {
                 manifest = try ArchiveManifest.parse(try reader.readAll(maximum: ArchiveManifest.maximumSize), archive: path)
@@ -64,7 +71,8 @@ struct ArchiveIndex: Sendable {
                 continue
             }
             if fileName == "dovecot-uidlist" || fileName.hasPrefix("dovecot.")
-                || fileName == "maildirfolder" || fileName == "subscriptions"
+                || fileName == "maildirfolder" || fileName == "subscriptions" || fileName == MaildirFolderIdentity.fileName
+                || name.path == ArchiveLayout.volumeIdentityMember
             {
                 continue
             }
@@ -72,6 +80,7 @@ struct ArchiveIndex: Sendable {
                 let flags = info.map { MaildirInfo.flags(fromLetters: $0, keywordNames: [:]).0 } ?? .empty
                 // Keyword letters are resolved once the folder's dovecot-keywords was seen.
                 if let info { maildirLetters[foreign.count] = (name.components.dropLast(2).joined(separator: "/"), info) }
+                if folder.isInbox { tree.noteMessage(at: foreign.count, directory: Array(name.components.dropLast(2))) }
                 foreign.append(Member(name: name.path, folder: folder, kind: .single(flags: flags), size: entry.size ?? 0, modified: entry.modified))
             } else if fileName.lowercased().hasSuffix(".eml") {
                 let directories = name.components.dropLast().map(String.init)
@@ -105,6 +114,12 @@ struct ArchiveIndex: Sendable {
             guard let names = keywordFiles[found.directory] else { continue }
             foreign[position].kind = .single(flags: MaildirInfo.flags(fromLetters: found.letters, keywordNames: names).0)
         }
+        // A tree of plain directories with cur/ and new/ (the fs layout): folders from the path.
+        var origins: [FolderPath: String] = [:]
+        for (position, folder, origin) in tree.folders() {
+            foreign[position].folder = folder
+            origins[folder] = origin
+        }
         var index = ArchiveIndex()
         if let manifest {
             index.hasManifest = true
@@ -115,6 +130,7 @@ struct ArchiveIndex: Sendable {
         } else {
             index.add(foreign)
             index.skipped = skipped
+            for position in index.folders.indices { index.folders[position].origin = origins[index.folders[position].path] }
         }
         return index
     }

@@ -19,6 +19,8 @@ final class ArchiveMessageReader: MessageReader {
     private var mbox: (reader: any MessageReader, member: String, file: String)?
     private(set) var bytesConsumed = 0
     let bytesExpected: Int?
+    /// Where a foreign archive's folder came from, when its layout was guessed (for the report).
+    let note: String?
 
     init(
         archivePath: String, limits: ArchiveLimits, folder: ArchiveIndex.Folder, members: [String: ArchiveIndex.Member],
@@ -32,6 +34,7 @@ final class ArchiveMessageReader: MessageReader {
         self.options = options
         remaining = self.members.count
         bytesExpected = folder.bytes
+        note = folder.origin
     }
 
     func next() async throws -> SourceItem? {

@@ -15,10 +15,11 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
     public var displayName: String { "archive:\(path)" }
     public let capabilities = StoreCapabilities(maximumConcurrency: 1, updatesFlags: false)
 
-    private let lock = NSLock()
-    private var index: ArchiveIndex?
+    private let index: ArchiveIndex
 
-    /// Opens an existing archive for reading.
+    /// Opens an existing archive for reading and indexes it (one pass over the whole archive),
+    /// so that an archive that cannot be read — not an archive, damaged, unsafe — fails here,
+    /// before a copy creates anything at its destination or in its checkpoint.
     public init(path: String, options: StoreOptions, limits: ArchiveLimits = .standard) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw MailError.store(.notFound, "no archive at this path", path: path)
@@ -26,14 +27,10 @@ public final class ArchiveSource: MessageSource, @unchecked Sendable {
         self.path = path
         self.options = options
         self.limits = limits
+        index = try ArchiveIndex.build(path: path, limits: limits)
     }
 
-    private func loadIndex() throws -> ArchiveIndex {
-        if let index = lock.withLock({ index }) { return index }
-        let built = try ArchiveIndex.build(path: path, limits: limits)
-        lock.withLock { index = built }
-        return built
-    }
+    private func loadIndex() throws -> ArchiveIndex { index }
 
     public func listFolders() async throws -> [FolderInfo] {
         let index = try loadIndex()

@@ -4,16 +4,19 @@ import MailFormats
 
 /// Stores batches into one Maildir folder and makes them durable with one directory sync.
 ///
-/// For a resumed run: the folder's identity is its directory's inode; new messages are found by
+/// For a resumed run: the folder's identity is its `mailferry-folder-id` (``MaildirFolderIdentity``,
+/// written when the writer is opened); new messages are found by
 /// the delivery time that starts their file names and matched by fingerprint; flags change by
 /// renaming a file into `cur/` with new info letters.
 final class MaildirFolderWriter: FolderWriter {
     private let delivery: MaildirDelivery
     private let folder: FolderPath
+    private let identity: String
 
-    init(delivery: MaildirDelivery, folder: FolderPath) {
+    init(delivery: MaildirDelivery, folder: FolderPath, identity: String) {
         self.delivery = delivery
         self.folder = folder
+        self.identity = identity
     }
 
     var location: String { delivery.directory }
@@ -45,7 +48,15 @@ final class MaildirFolderWriter: FolderWriter {
 
     func close() async throws { try delivery.syncDirectories() }
 
-    var validity: String? { MaildirFolderState.identity(of: delivery.directory) }
+    var validity: String? { identity }
+
+    /// Checkpoints written before folders had an identity file recorded the directory's
+    /// `device:inode`: that still names this folder when it matches (once; the new identity is
+    /// recorded from then on).
+    func isSameFolder(recorded: String) -> Bool {
+        if recorded == identity { return true }
+        return !recorded.hasPrefix(MaildirFolderIdentity.prefix) && recorded == MaildirFolderState.identity(of: delivery.directory)
+    }
 
     /// The current time in seconds, less one: file names of messages delivered from now on start
     /// with a time no earlier.

@@ -12,6 +12,8 @@ import MailFormats
 public final class MaildirStore: MessageSource, MessageSink {
     public let tree: MaildirTree
     public let options: StoreOptions
+    /// Opened as a destination: its listing then carries each folder's identity.
+    private let isSink: Bool
     public var displayName: String { "maildir:\(tree.root)" }
 
     public let capabilities: StoreCapabilities = {
@@ -27,6 +29,7 @@ public final class MaildirStore: MessageSource, MessageSink {
         let layout = MaildirTree.detectLayout(root: path) ?? options.maildirLayout ?? .maildirPlusPlus
         tree = MaildirTree(root: path, layout: layout)
         self.options = options
+        isSink = false
         guard tree.rootExists else {
             throw MailError.store(.notFound, "no Maildir at this path (no such directory)", path: path)
         }
@@ -41,16 +44,19 @@ public final class MaildirStore: MessageSource, MessageSink {
         let detected = MaildirTree.detectLayout(root: path)
         tree = MaildirTree(root: path, layout: detected ?? options.maildirLayout ?? .maildirPlusPlus)
         self.options = options
+        isSink = true
         try tree.prepareRoot()
     }
 
+    /// The folders; as a destination, each with its identity (``MaildirFolderIdentity``: one
+    /// small file read, which is what a rerun with nothing new compares with its checkpoint).
     public func listFolders() async throws -> [FolderInfo] {
         try tree.listFolders().map { folder in
             let status = try? MaildirFolderReader.status(of: folder.directory)
             let token = MaildirFolderState.token(of: folder.directory)
             return FolderInfo(
                 path: folder.path, messageCount: status?.messages, byteCount: status?.bytes, location: folder.directory,
-                contentToken: token, flagToken: token)
+                validity: isSink ? MaildirFolderIdentity.read(folder.directory) : nil, contentToken: token, flagToken: token)
         }
     }
 
@@ -90,7 +96,8 @@ public final class MaildirStore: MessageSource, MessageSink {
                 directory: directory,
                 options: .init(lineEndings: options.maildirLineEndings, newForUnseen: options.maildirNewForUnseen),
                 isSubfolder: !path.isInbox && tree.layout == .maildirPlusPlus)
-            return MaildirFolderWriter(delivery: delivery, folder: path)
+            return MaildirFolderWriter(
+                delivery: delivery, folder: path, identity: try MaildirFolderIdentity.establish(directory))
         } catch let error as MailError {
             throw error.inFolder(path)
         }

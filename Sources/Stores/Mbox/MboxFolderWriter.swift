@@ -79,7 +79,17 @@ final class MboxFolderWriter: FolderWriter {
 
     func close() async throws { appender?.close() }
 
-    var validity: String? { MboxFile.identity(file) }
+    var validity: String? { Self.identity(of: file) }
+
+    /// An mbox file's identity: its `device:inode`, or `absent` while there is no file (so that
+    /// a file deleted after a run is told apart from one that was never written: the identity
+    /// recorded when a folder finishes is the written file's).
+    static func identity(of file: String) -> String { MboxFile.identity(file) ?? absent }
+
+    static let absent = "absent"
+
+    /// A file recorded `absent` had nothing written to it: whatever is there now loses nothing.
+    func isSameFolder(recorded: String) -> Bool { recorded == validity || recorded == Self.absent }
 
     /// The committed size of the file (in compressed bytes for `.gz`): where the next batch begins.
     func position() async throws -> String? { String(try openAppender().committedSize) }

@@ -18,6 +18,9 @@ public final class MboxStore: MessageSource, MessageSink {
     let shape: Shape
     public let options: StoreOptions
     public let capabilities: StoreCapabilities
+    /// Opened as a destination: its listing then carries each file's identity (a source's
+    /// keys do not depend on it, and a source rewritten by a mail client is not "replaced").
+    private let isSink: Bool
 
     public var displayName: String {
         switch shape {
@@ -31,6 +34,7 @@ public final class MboxStore: MessageSource, MessageSink {
     /// Opens an existing mbox file or directory for reading.
     public init(openingSource path: String, options: StoreOptions) throws {
         self.options = options
+        isSink = false
         switch MboxFile.kind(path) {
         case .directory:
             shape = .directory(MboxDirectory(root: path))
@@ -51,6 +55,7 @@ public final class MboxStore: MessageSource, MessageSink {
     /// directory is a directory of mbox files; otherwise it is one file (gzip when it ends in `.gz`).
     public init(openingSink path: String, options: StoreOptions) throws {
         self.options = options
+        isSink = true
         switch MboxFile.kind(path) {
         case .directory:
             shape = .directory(MboxDirectory(root: path))
@@ -84,15 +89,23 @@ public final class MboxStore: MessageSource, MessageSink {
         switch shape {
         case .file(let path, _):
             let token = MboxFile.stateToken(path)
-            return [FolderInfo(path: .inbox, byteCount: MboxFile.size(path), location: path, contentToken: token, flagToken: token)]
+            return [
+                FolderInfo(
+                    path: .inbox, byteCount: MboxFile.size(path), location: path, validity: sinkIdentity(path),
+                    contentToken: token, flagToken: token)
+            ]
         case .directory(let directory):
             return try directory.list().folders.map {
                 let token = MboxFile.stateToken($0.file)
                 return FolderInfo(
-                    path: $0.path, byteCount: MboxFile.size($0.file), location: $0.file, contentToken: token, flagToken: token)
+                    path: $0.path, byteCount: MboxFile.size($0.file), location: $0.file, validity: sinkIdentity($0.file),
+                    contentToken: token, flagToken: token)
             }
         }
     }
+
+    /// A destination file's identity, as its writer reports it (see ``MboxFolderWriter/identity(of:)``).
+    private func sinkIdentity(_ file: String) -> String? { isSink ? MboxFolderWriter.identity(of: file) : nil }
 
     /// Files in a directory source that are not mbox files, with the reason.
     public func listingProblems() async -> [MailError] {
