@@ -66,6 +66,10 @@ extension FakeIMAPServer {
         /// ``FakeIMAPServer/messageLimitViolations``. Announced only when ``capabilities`` holds
         /// `MESSAGELIMIT=N`; `nil` is unlimited.
         public var messageLimit: Int?
+        /// The tagged NO text (e.g. `[PARSE] 8-bit header`) for an APPENDed message the server
+        /// refuses, judged by its bytes; `nil` stores it. A MULTIAPPEND with one refused
+        /// message is refused whole, as a real server does.
+        public var refuseMessage: (@Sendable ([UInt8]) -> String?)?
 
         /// A plain IMAP4rev1 server with Dovecot's habits (capabilities in the greeting,
         /// LITERAL+, UIDPLUS, MULTIAPPEND, SPECIAL-USE), INBOX, Sent, Drafts, Trash and Junk.
@@ -93,6 +97,7 @@ extension FakeIMAPServer {
             idleTimeout = 60
             lifetime = 900
             messageLimit = nil
+            refuseMessage = nil
         }
 
         /// Gmail: `* OK Gimap ready`, X-GM-EXT-1, labels as mailboxes under `[Gmail]/`, one copy
