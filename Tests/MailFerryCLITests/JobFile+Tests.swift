@@ -231,5 +231,7 @@ extension JobFileTests {
         #expect(throws: (any Error).self) { try arguments("3") }
         #expect(throws: (any Error).self) { try CopyCommand.parse(try arguments("\"sometimes\"")) }
         #expect(throws: Never.self) { try CopyCommand.parse(try arguments("\"on-refusal\"")) }
+        // The repair names a provider profile may declare are exactly the repairs there are.
+        #expect(MessageChangeOptionGroup.profileNamesMatchRepairKinds)
     }
 }

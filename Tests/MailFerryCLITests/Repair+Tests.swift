@@ -120,18 +120,18 @@ struct RepairCLITests {
 }
 
 extension RepairCLITests {
-    /// An mbox holding, in order: a raw Latin-1 header, a raw UTF-8 header, a NUL in the body
-    /// and a last message without a final line break — all of which Dovecot stores as they are.
+    /// An mbox holding, in order: a raw Latin-1 header, a raw UTF-8 header and a last message
+    /// without a final line break — all of which Dovecot stores as they are.
     static let rawMessages: [[UInt8]] = [
         Array("Subject: caf".utf8) + [0xe9] + Array(" cr\u{00E8}me\nFrom: Ren".utf8) + [0xe9] + Array(" <r@t>\nMessage-ID: <latin1@t>\n\nbody\n".utf8),
         Array("Subject: Gr\u{00FC}\u{00DF}e aus K\u{00F6}ln\nFrom: \"J\u{00F6}rg\" <j@t>\nMessage-ID: <utf8@t>\n\nBody \u{00FC}.\n".utf8),
-        Array("Subject: nul\nMessage-ID: <nul@t>\n\nbefore\0after\n".utf8),
         Array("Subject: no final line break\nMessage-ID: <nofinal@t>\n\nlast line".utf8),
     ]
+    static let withNUL = Array("Subject: nul\nMessage-ID: <nul@t>\n\nbefore\0after\n".utf8)
 
-    func rawMbox(_ directory: TemporaryDirectory) throws -> String {
+    func rawMbox(_ directory: TemporaryDirectory, _ messages: [[UInt8]] = rawMessages) throws -> String {
         var file: [UInt8] = []
-        for (index, message) in Self.rawMessages.enumerated() {
+        for (index, message) in messages.enumerated() {
             if index > 0 { file += Array("\n".utf8) }
             file += Array("From sender@example.com Mon Mar  4 09:15:0\(index) 2024\n".utf8) + message
         }
@@ -140,12 +140,49 @@ extension RepairCLITests {
         return path
     }
 
-    @Test("by default an mbox → IMAP copy of raw 8-bit headers, a NUL and a missing final CRLF arrives byte for byte (NUL as literal8); nothing is modified")
+    @Test("by default an mbox → IMAP copy of raw Latin-1 and UTF-8 header bytes and a missing final CRLF arrives byte for byte; nothing is modified")
     func byteExactByDefault() async throws {
         try server.reset(user: "repair")
         let directory = try TemporaryDirectory("byte-exact")
         defer { directory.remove() }
         let source = try rawMbox(directory)
+        let run = try await BuiltProducts.run(
+            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json"], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((report["modified"] as? [Any] ?? []).isEmpty, "\(run.stdout)")
+        #expect((report["totals"] as? [String: Any])?["copied"] as? Int == 3)
+        let stored = try await read("repair")
+        #expect(stored.count == 3)
+        for original in Self.rawMessages {
+            #expect(stored.contains(LineEndings.toCRLF(original)), "\(String(decoding: original.prefix(40), as: UTF8.self))")
+        }
+        // verify finds everything equal, strictly too.
+        for extra in [[], ["--repair=never"], ["--no-repair"]] {
+            let verify = try await BuiltProducts.run(
+                ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"] + extra, environment: environment)
+            #expect(verify.status == 0, "\(extra) \(verify.stdout)\(verify.stderr)")
+        }
+        // The same copy with --repair=always repairs all three before sending (the old default).
+        try server.reset(user: "repair")
+        let always = try await BuiltProducts.run(
+            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json", "--repair", "always"],
+            environment: environment)
+        #expect(always.status == 0, "\(always.stdout)\(always.stderr)")
+        let alwaysReport = try #require(try JSONSerialization.jsonObject(with: Data(always.stdout.utf8)) as? [String: Any])
+        #expect((alwaysReport["modified"] as? [Any] ?? []).count == 3, "\(always.stdout)")
+        // verify of the repaired copy: a match by default (the run could have repaired), not when strict.
+        let strict = try await BuiltProducts.run(
+            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet", "--repair=never"], environment: environment)
+        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
+    }
+
+    @Test("NUL with BINARY goes as literal8, unchanged; Dovecot still stores it as 0x80, which verify catches, so its profile removes NULs before sending")
+    func nulAndDovecot() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("nul-binary")
+        defer { directory.remove() }
+        let source = try rawMbox(directory, [Self.withNUL])
         let run = try await BuiltProducts.run(
             [
                 "copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json",
@@ -154,33 +191,29 @@ extension RepairCLITests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect((report["modified"] as? [Any] ?? []).isEmpty, "\(run.stdout)")
-        #expect((report["totals"] as? [String: Any])?["copied"] as? Int == 4)
-        let stored = try await read("repair")
-        #expect(stored.count == 4)
-        for original in Self.rawMessages {
-            #expect(stored.contains(LineEndings.toCRLF(original)), "\(String(decoding: original.prefix(40), as: UTF8.self))")
-        }
-        // Dovecot offers BINARY: the message with a NUL went as literal8, the others as literals.
+        // Dovecot offers BINARY (after login): the message went unchanged, as literal8.
         let trace = String(decoding: try directory.read("trace.txt"), as: UTF8.self)
-        #expect(trace.contains("~{"), "\(trace.prefix(4000))")
-        // verify finds everything equal, strictly too.
-        for extra in [[], ["--repair=never"], ["--no-repair"]] {
-            let verify = try await BuiltProducts.run(
-                ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"] + extra, environment: environment)
-            #expect(verify.status == 0, "\(extra) \(verify.stdout)\(verify.stderr)")
-        }
-        // The same copy with --repair=always repairs all four before sending (the old default).
+        #expect(trace.contains("APPEND") && trace.contains("~{"), "\(trace.prefix(4000))")
+        // Dovecot 2.3 stores the NUL as 0x80 all the same (the source of profiles/dovecot.toml's
+        // [repair] entry) — and verify says the message differs.
+        let mangled = Array("Subject: nul\r\nMessage-ID: <nul@t>\r\n\r\nbefore".utf8) + [0x80] + Array("after\r\n".utf8)
+        #expect(try await read("repair") == [mangled])
+        let verify = try await BuiltProducts.run(
+            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"], environment: environment)
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        // With the dovecot profile the NUL is removed before sending, and reported.
         try server.reset(user: "repair")
-        let always = try await BuiltProducts.run(
-            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json", "--repair", "always"],
+        let profiled = try await BuiltProducts.run(
+            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json", "--dest-profile", "dovecot"],
             environment: environment)
-        #expect(always.status == 0, "\(always.stdout)\(always.stderr)")
-        let alwaysReport = try #require(try JSONSerialization.jsonObject(with: Data(always.stdout.utf8)) as? [String: Any])
-        #expect((alwaysReport["modified"] as? [Any] ?? []).count == 4, "\(always.stdout)")
-        // verify of the repaired copy: a match by default (the run could have repaired), not when strict.
-        let strict = try await BuiltProducts.run(
-            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet", "--repair=never"], environment: environment)
-        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
+        #expect(profiled.status == 0, "\(profiled.stdout)\(profiled.stderr)")
+        let profiledReport = try #require(try JSONSerialization.jsonObject(with: Data(profiled.stdout.utf8)) as? [String: Any])
+        let modified = profiledReport["modified"] as? [[String: Any]] ?? []
+        #expect(modified.count == 1 && modified.first?["refusal"] == nil, "\(profiled.stdout)")
+        #expect(try await read("repair") == [Array("Subject: nul\r\nMessage-ID: <nul@t>\r\n\r\nbeforeafter\r\n".utf8)])
+        let verifyProfiled = try await BuiltProducts.run(
+            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"], environment: environment)
+        #expect(verifyProfiled.status == 0, "\(verifyProfiled.stdout)\(verifyProfiled.stderr)")
     }
 
     @Test("--repair takes always, on-refusal or never; --no-repair is never and contradicts --repair=always")

@@ -217,7 +217,7 @@ struct CopyCommand: AsyncParsableCommand {
         }
         copyOptions.transforms = try changeOptions.transforms()
         copyOptions.repairMode = try changeOptions.repairMode()
-        copyOptions.preemptiveRepairs = Set((destinationProfile?.repair.beforeSending ?? []).compactMap(RepairKind.init(rawValue:)))
+        copyOptions.preemptiveRepairs = MessageChangeOptionGroup.repairKinds(destinationProfile?.repair.beforeSending ?? [])
         if let destinationProfile, !copyOptions.preemptiveRepairs.isEmpty, copyOptions.repairMode == .onRefusal {
             profileNotes.append(
                 "profile \(destinationProfile.name): repaired before sending, as the provider refuses or changes such bytes: "

@@ -3,6 +3,7 @@ import Checkpoints
 import Engine
 import Foundation
 import MailCore
+import ProviderProfiles
 import Stores
 
 /// What may change on the way: repair (by default only of what an IMAP destination refuses)
@@ -18,6 +19,17 @@ struct MessageChangeOptionGroup: ParsableArguments {
 
     @ArgumentParser.Flag(help: "The same as --repair=never.")
     var noRepair = false
+
+    /// A profile's `[repair] before_sending` names as repairs (the decoder admits only
+    /// `RepairHints.known`, which are `RepairKind`'s raw values: ``profileNamesMatchRepairKinds``).
+    static func repairKinds(_ names: [String]) -> Set<RepairKind> {
+        Set(names.compactMap(RepairKind.init(rawValue:)))
+    }
+
+    /// Whether every name a profile may give is a repair MailFerry knows, and the other way round.
+    static var profileNamesMatchRepairKinds: Bool {
+        Set(RepairHints.known) == Set(RepairKind.allCases.map(\.rawValue))
+    }
 
     /// `--repair` (or `--no-repair`) as a mode; on-refusal when neither is given.
     func repairMode() throws -> RepairMode {
