@@ -23,11 +23,11 @@ struct RepairOnRefusalCLITests {
         return try FakeIMAPServer(configuration)
     }
 
-    /// A Maildir INBOX holding the two messages.
-    static func maildir(_ directory: TemporaryDirectory) throws -> String {
+    /// A Maildir INBOX holding the messages (by default the clean one and the 8-bit one).
+    static func maildir(_ directory: TemporaryDirectory, _ messages: [[UInt8]] = [clean, eightBit]) throws -> String {
         let root = directory.file("Maildir")
         for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
-        for (index, bytes) in [clean, eightBit].enumerated() {
+        for (index, bytes) in messages.enumerated() {
             try Data(bytes).write(to: URL(fileURLWithPath: "\(root)/cur/\(1_700_000_000 + index).M\(index)P1.test:2,S"))
         }
         return root
@@ -67,11 +67,14 @@ struct RepairOnRefusalCLITests {
             defer { server.stop() }
             let directory = try TemporaryDirectory("refusal-crash")
             defer { directory.remove() }
-            let arguments = Self.arguments(try Self.maildir(directory), server, directory)
+            // One message, so that every run has the same steps (how a reader's messages fall
+            // into batches depends on timing): in flight, store (refused), after-refusal, in
+            // flight (repaired), store, done, folder.
+            let arguments = Self.arguments(try Self.maildir(directory, [Self.eightBit]), server, directory)
             let crashed = try await BuiltProducts.run(
                 arguments, environment: Self.environment.merging(["MAILFERRY_FAULT_INJECTION": "1", "MAILFERRY_CRASH_AT": String(step)]) { $1 })
             if crashed.status == 0 {
-                #expect(step > 6, "the copy has only \(step - 1) steps")
+                #expect(step > 6, "the copy has \(step - 1) steps: \(points)")
                 break
             }
             #expect(crashed.status == SIGKILL, "step \(step): \(crashed.stderr)")
@@ -80,8 +83,7 @@ struct RepairOnRefusalCLITests {
             let resumed = try await BuiltProducts.run(arguments, environment: Self.environment)
             #expect(resumed.status == 0, "step \(step): \(resumed.stdout)\(resumed.stderr)")
             let stored = server.messages(in: "INBOX").map(\.bytes)
-            #expect(stored.count == 2, "step \(step): \(stored.count) messages stored")
-            #expect(Set(stored) == [LineEndings.toCRLF(Self.clean), Self.repaired], "step \(step)")
+            #expect(stored == [Self.repaired], "step \(step): \(stored.count) messages stored")
         }
         #expect(sawRefusalStep, "\(points)")
     }

@@ -83,8 +83,9 @@ struct RepairOnRefusalTests {
         #expect(entry.changes.contains(RepairKind.eightBitHeader.summary))
         #expect(entry.changes.contains(RepairKind.finalLineBreak.summary))
         #expect(report.text.contains("refused as it was: the server refused the message: Message has raw 8-bit bytes"), "\(report.text)")
-        // The first batch was one MULTIAPPEND (refused whole), then one message at a time, then the repair.
-        #expect(Self.appends(server) == 4, "\(server.log.map(\.line))")
+        // One MULTIAPPEND (refused whole), then one message at a time, then the repair — or, when
+        // the reader handed the messages over in two batches, two single APPENDs and the repair.
+        #expect((3...4).contains(Self.appends(server)), "\(server.log.map(\.line))")
         // The checkpoint: both done, with the source's fingerprints (what reruns compare with).
         let checkpoint = try SQLiteCheckpointStore(
             path: directory.file("job.sqlite"), identity: JobIdentity(source: "memory:source", destination: "fake"))
@@ -115,8 +116,8 @@ struct RepairOnRefusalTests {
         let reasons = report.quarantined.map(\.reason)
         #expect(reasons.contains { $0.contains("Poisoned") && $0.contains("after repair: 8-bit header bytes encoded") }, "\(reasons)")
         #expect(reasons.contains { $0.contains("Poisoned") && !$0.contains("after repair") }, "\(reasons)")
-        // MULTIAPPEND, two single APPENDs, one repaired APPEND of the 8-bit message.
-        #expect(Self.appends(server) == 4, "\(server.log.map(\.line))")
+        // (MULTIAPPEND,) two single APPENDs, one repaired APPEND of the 8-bit message.
+        #expect((3...4).contains(Self.appends(server)), "\(server.log.map(\.line))")
         // The quarantine keeps the source's bytes, not the repaired ones.
         let log = String(decoding: try directory.read("held/quarantine.jsonl"), as: UTF8.self)
         #expect(log.split(separator: "\n").count == 2)
@@ -142,7 +143,7 @@ struct RepairOnRefusalTests {
         let report = try await Self.copy([Self.clean, Self.eightBit], into: server, directory: directory, mode: .always)
         #expect(report.totals.copied == 2 && report.modified.count == 1, "\(report.text)")
         #expect(report.modified.first?.refusal == nil)
-        #expect(Self.appends(server) == 1)  // one MULTIAPPEND, nothing refused
+        #expect((1...2).contains(Self.appends(server)))  // one MULTIAPPEND (or one APPEND each), nothing refused
         #expect(Set(server.messages(in: "INBOX").map(\.bytes)) == [Self.clean, MessageRepair.repair(Self.eightBit, policy: RepairPolicy()).bytes])
     }
 
