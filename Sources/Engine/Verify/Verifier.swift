@@ -105,7 +105,7 @@ public struct Verifier: Sendable {
                     if repairedMatches > 0 {
                         report.notes.append(
                             "\(group.destination.displayName): \(repairedMatches) message(s) match in their repaired form "
-                                + "(repaired after the destination refused them; --repair=never compares strictly)")
+                                + "(as repair makes them: after a refusal, or with --repair=always; --repair=never compares strictly)")
                     }
                     let left = compare(preferred, destinationMessages, into: &folder)
                     if sourceCapabilities.keysSpanFolders { unpaired.add(left, folder: report.folders.count) }
