@@ -44,7 +44,7 @@ public struct ProfileDecoder: Sendable {
     public func decode(_ document: TOMLTable, file: String) throws(ProfileError) -> ProviderProfile {
         let top = try FieldReader(
             document, file: file, section: "", position: SourcePosition(line: 1, column: 1),
-            known: ["name", "display_name", "domains", "notes", "imap", "pop3", "folders", "limits", "throttle"])
+            known: ["name", "display_name", "domains", "notes", "imap", "pop3", "folders", "limits", "throttle", "repair"])
 
         let name = try top.string("name", example: "\"example\"")
         if !Self.isValidName(name), let value = top.value("name") {
@@ -65,9 +65,27 @@ public struct ProfileDecoder: Sendable {
         if imap == nil, pop3 == nil {
             throw top.fail("a profile needs an [imap] or a [pop3] section (or both)", at: top.position)
         }
+        let repairHints = try self.repair(in: top)
+        if !repairHints.beforeSending.isEmpty, notes == nil, let (_, position) = try top.table("repair") {
+            throw top.fail("a profile that declares repairs (`[repair] before_sending`) must say their source in `notes`", at: position)
+        }
         return ProviderProfile(
             name: name, displayName: displayName, domains: domains, notes: notes, imap: imap, pop3: pop3,
-            folders: try folders(in: top), limits: try limits(in: top), throttle: try throttle(in: top))
+            folders: try folders(in: top), limits: try limits(in: top), throttle: try throttle(in: top), repair: repairHints)
+    }
+
+    private func repair(in top: FieldReader) throws(ProfileError) -> RepairHints {
+        guard let (table, position) = try top.table("repair") else { return RepairHints() }
+        let fields = try FieldReader(table, file: top.file, section: "[repair]", position: position, known: ["before_sending"])
+        var names: [String] = []
+        for (name, at) in try fields.strings("before_sending") {
+            guard RepairHints.known.contains(name) else {
+                throw fields.fail("`before_sending` entries must be one of \(Self.choices(RepairHints.known)), found \"\(name)\"", at: at)
+            }
+            guard !names.contains(name) else { throw fields.fail("`before_sending` names \"\(name)\" twice", at: at) }
+            names.append(name)
+        }
+        return RepairHints(beforeSending: names)
     }
 
     private func endpoint(_ key: String, in top: FieldReader) throws(ProfileError) -> ServerEndpoint? {

@@ -24,7 +24,7 @@ public enum ProfileSwiftSource {
                 pop3: \(p.pop3.map(endpoint) ?? "nil"),
                 folders: \(folders(p.folders)),
                 limits: \(limits(p.limits)),
-                throttle: ThrottleHints(backoffPatterns: \(array(p.throttle.backoffPatterns)))
+                throttle: ThrottleHints(backoffPatterns: \(array(p.throttle.backoffPatterns)))\(repair(p.repair))
             ),
 
         """
@@ -47,6 +47,12 @@ public enum ProfileSwiftSource {
     private static func limits(_ l: ProviderLimits) -> String {
         "ProviderLimits(maxMessageSize: \(optional(l.maxMessageSize)), dailyDownloadBytes: \(optional(l.dailyDownloadBytes)), "
             + "dailyUploadBytes: \(optional(l.dailyUploadBytes)), messageLimit: \(optional(l.messageLimit)))"
+    }
+
+    /// `, repair: …` when the profile declares repairs (nothing otherwise, so profiles without
+    /// them render as before).
+    private static func repair(_ r: RepairHints) -> String {
+        r.beforeSending.isEmpty ? "" : ",\n        repair: RepairHints(beforeSending: \(array(r.beforeSending)))"
     }
 
     private static func optional(_ n: Int?) -> String { n.map(String.init) ?? "nil" }

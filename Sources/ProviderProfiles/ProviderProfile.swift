@@ -17,12 +17,16 @@ public struct ProviderProfile: Sendable, Equatable {
     public var folders: FolderHints
     public var limits: ProviderLimits
     public var throttle: ThrottleHints
+    /// Repairs made before sending because the provider refuses or mangles such bytes (`[repair]`).
+    public var repair: RepairHints
 
     public init(
         name: String, displayName: String, domains: [String] = [], notes: String? = nil,
         imap: ServerEndpoint? = nil, pop3: ServerEndpoint? = nil, folders: FolderHints = FolderHints(),
-        limits: ProviderLimits = ProviderLimits(), throttle: ThrottleHints = ThrottleHints()
+        limits: ProviderLimits = ProviderLimits(), throttle: ThrottleHints = ThrottleHints(),
+        repair: RepairHints = RepairHints()
     ) {
+        self.repair = repair
         self.name = name
         self.displayName = displayName
         self.domains = domains

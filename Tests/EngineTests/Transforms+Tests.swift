@@ -18,12 +18,14 @@ struct TransformTests {
     static let broken: [UInt8] = Array("Subject: caf\u{e9}\r\nMessage-ID: <b@x>\r\n\r\nnul\0 here\rand there".utf8)
     static let clean: [UInt8] = Array("Subject: fine\nMessage-ID: <c@x>\n\nplain\n".utf8)
 
-    @Test("a sink that needs repairs gets repaired bytes; each repaired message is listed with what changed")
+    @Test("--repair=always: a sink that may refuse bytes gets repaired bytes; each repaired message is listed with what changed")
     func repairsForStrictSinks() async throws {
         let source = InMemoryStore(name: "memory:source")
         source.add([.init(bytes: Self.broken), .init(bytes: Self.clean)], to: Self.inbox)
         let sink = Self.strictSink()
-        let report = await CopyEngine(source: source, sink: sink, options: CopyOptions()).run()
+        var options = CopyOptions()
+        options.repairMode = .always  // the default before repair on refusal
+        let report = await CopyEngine(source: source, sink: sink, options: options).run()
         #expect(report.outcome == .complete)
         let stored = sink.items(in: Self.inbox).map(\.bytes)
         #expect(stored.count == 2)
@@ -35,6 +37,22 @@ struct TransformTests {
         #expect(modified.messageID == "<b@x>" && modified.message == 1)
         #expect(Set(modified.changes) == Set([RepairKind.nul, .bareCarriageReturn, .finalLineBreak, .eightBitHeader].map(\.summary)))
         #expect(report.text.contains("Modified on the way (1)"))
+    }
+
+    @Test("by default a sink that accepts the bytes gets them as they are; only what its wire cannot carry is repaired before sending")
+    func repairOnlyWhatTheWireForbids() async throws {
+        for (wire, expected) in [(Set<RepairKind>(), Self.broken), (Set([RepairKind.nul]), Array("Subject: caf\u{e9}\r\nMessage-ID: <b@x>\r\n\r\nnul here\rand there".utf8))] {
+            let source = InMemoryStore()
+            source.add([.init(bytes: Self.broken), .init(bytes: Self.clean)], to: Self.inbox)
+            var capabilities = StoreCapabilities()
+            capabilities.requiredRepairs = RepairPolicy()
+            capabilities.wireRepairs = wire
+            let sink = InMemoryStore(name: "memory:strict", capabilities: capabilities)
+            let report = await CopyEngine(source: source, sink: sink, options: CopyOptions()).run()
+            #expect(sink.items(in: Self.inbox).map(\.bytes) == [expected, Self.clean])
+            #expect(report.totals.modified == (wire.isEmpty ? 0 : 1))
+            #expect(report.modified.first.map { $0.changes == [RepairKind.nul.summary] && $0.refusal == nil } ?? wire.isEmpty)
+        }
     }
 
     @Test("--no-repair, or a sink that keeps any bytes: the message is stored exactly as read")

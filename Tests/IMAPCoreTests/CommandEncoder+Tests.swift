@@ -116,3 +116,12 @@ struct CommandEncoderTests {
         }
     }
 }
+
+extension CommandEncoderTests {
+    @Test("a binary APPEND message goes as literal8 (~{n}), synchronizing or not like any literal")
+    func literal8() throws {
+        let messages = [AppendMessage(flags: [], internalDate: nil, size: 5, binary: true), AppendMessage(flags: [], internalDate: nil, size: 7)]
+        #expect(text(try Self.literalPlus.encode(tag: "t", .append(.inbox, messages: messages))) == "t APPEND INBOX () ~{5+}\r\n<message 0: 5 bytes> () {7+}\r\n<message 1: 7 bytes>\r\n")
+        #expect(text(try Self.plain.encode(tag: "t", .append(.inbox, messages: messages))) == "t APPEND INBOX () ~{5}\r\n⏸<message 0: 5 bytes> () {7}\r\n⏸<message 1: 7 bytes>\r\n")
+    }
+}

@@ -177,3 +177,18 @@ struct MessageRepairTests {
         #expect(!again.needed.contains(.finalLineBreak))
     }
 }
+
+extension MessageRepairTests {
+    @Test("a policy restricted to some repairs makes and looks for only those")
+    func restrictedPolicy() throws {
+        let bytes = Array("Subject: caf\u{00E9}\r\nMessage-ID: <r@t>\r\n\r\nbefore\0after".utf8)
+        let onlyNUL = RepairPolicy().restricted(to: [.nul])
+        let findings = try MessageRepair.scan(MessageData(bytes), policy: onlyNUL)
+        #expect(findings.needed == [.nul])
+        let result = MessageRepair.repair(bytes, policy: onlyNUL)
+        #expect(result.repaired == [.nul])
+        #expect(result.bytes == Array("Subject: caf\u{00E9}\r\nMessage-ID: <r@t>\r\n\r\nbeforeafter".utf8))
+        #expect(try MessageRepair.scan(MessageData(bytes), policy: RepairPolicy()).needed == [.nul, .eightBitHeader, .finalLineBreak])
+        #expect(try MessageRepair.scan(MessageData(bytes), policy: RepairPolicy().restricted(to: [])).needed.isEmpty)
+    }
+}

@@ -217,3 +217,21 @@ struct JobFileTests {
         #expect(bad.status == 2 && bad.stderr.contains("missing.toml:1:1: cannot read the job file"))
     }
 }
+
+extension JobFileTests {
+    @Test("`repair` takes the --repair values; its older boolean spelling still works")
+    func repairKey() throws {
+        func arguments(_ value: String) throws -> [String] {
+            try Self.job("[source]\nurl = \"maildir:/a\"\n[destination]\nurl = \"maildir:/b\"\n[transforms]\nrepair = \(value)\n").arguments
+        }
+        #expect(try arguments("\"always\"").suffix(2) == ["--repair", "always"])
+        #expect(try arguments("\"never\"").suffix(2) == ["--repair", "never"])
+        #expect(try arguments("false").last == "--no-repair")
+        #expect(try !arguments("true").contains { $0.contains("repair") })
+        #expect(throws: (any Error).self) { try arguments("3") }
+        #expect(throws: (any Error).self) { try CopyCommand.parse(try arguments("\"sometimes\"")) }
+        #expect(throws: Never.self) { try CopyCommand.parse(try arguments("\"on-refusal\"")) }
+        // The repair names a provider profile may declare are exactly the repairs there are.
+        #expect(MessageChangeOptionGroup.profileNamesMatchRepairKinds)
+    }
+}

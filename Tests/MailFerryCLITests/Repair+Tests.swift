@@ -38,7 +38,7 @@ struct RepairCLITests {
         return root
     }
 
-    @Test("NULs, stray CRs, 8-bit headers and overlong header lines are repaired, Dovecot takes them, and the report lists each")
+    @Test("--repair=always: NULs, stray CRs, 8-bit headers and overlong header lines are repaired before sending, Dovecot takes them, and the report lists each")
     func repairedIntoDovecot() async throws {
         try server.reset(user: "repair")
         let directory = try TemporaryDirectory("repair-cli")
@@ -52,7 +52,10 @@ struct RepairCLITests {
         ]
         let source = try maildir(directory, originals)
         let run = try await BuiltProducts.run(
-            ["copy", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet", "--report", directory.file("r.json")],
+            [
+                "copy", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--quiet", "--report",
+                directory.file("r.json"), "--repair=always",
+            ],
             environment: environment)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("3 modified"), "\(run.stdout)")
@@ -64,10 +67,13 @@ struct RepairCLITests {
             #expect(stored.contains(expected), "\(String(decoding: expected.prefix(60), as: UTF8.self))")
         }
         #expect(stored.allSatisfy { !$0.contains(0) })
-        // verify compares the source as copy stored it: repaired, so everything matches…
-        let verify = try await BuiltProducts.run(
-            ["verify", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"], environment: environment)
-        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // verify compares the source as copy stored it: repaired, so everything matches (told
+        // --repair=always, and by default, where a repaired form counts as a match)…
+        for extra in [["--repair=always"], []] {
+            let verify = try await BuiltProducts.run(
+                ["verify", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"] + extra, environment: environment)
+            #expect(verify.status == 0, "\(extra) \(verify.stdout)\(verify.stderr)")
+        }
         // …and told --no-repair, it finds the three repaired messages different.
         let raw = try await BuiltProducts.run(
             ["verify", "maildir:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet", "--no-repair"],
@@ -110,6 +116,115 @@ struct RepairCLITests {
             ], environment: environment)
         #expect(!again.stdout.contains("Quarantined"), "\(again.stdout)")
         #expect(String(decoding: try directory.read("held/quarantine.jsonl"), as: UTF8.self).split(separator: "\n").count == 1)
+    }
+}
+
+extension RepairCLITests {
+    /// An mbox holding, in order: a raw Latin-1 header, a raw UTF-8 header and a last message
+    /// without a final line break — all of which Dovecot stores as they are.
+    static let rawMessages: [[UInt8]] = [
+        Array("Subject: caf".utf8) + [0xe9] + Array(" cr\u{00E8}me\nFrom: Ren".utf8) + [0xe9] + Array(" <r@t>\nMessage-ID: <latin1@t>\n\nbody\n".utf8),
+        Array("Subject: Gr\u{00FC}\u{00DF}e aus K\u{00F6}ln\nFrom: \"J\u{00F6}rg\" <j@t>\nMessage-ID: <utf8@t>\n\nBody \u{00FC}.\n".utf8),
+        Array("Subject: no final line break\nMessage-ID: <nofinal@t>\n\nlast line".utf8),
+    ]
+    static let withNUL = Array("Subject: nul\nMessage-ID: <nul@t>\n\nbefore\0after\n".utf8)
+
+    func rawMbox(_ directory: TemporaryDirectory, _ messages: [[UInt8]] = rawMessages) throws -> String {
+        var file: [UInt8] = []
+        for (index, message) in messages.enumerated() {
+            if index > 0 { file += Array("\n".utf8) }
+            file += Array("From sender@example.com Mon Mar  4 09:15:0\(index) 2024\n".utf8) + message
+        }
+        let path = directory.file("raw.mbox")
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("by default an mbox → IMAP copy of raw Latin-1 and UTF-8 header bytes and a missing final CRLF arrives byte for byte; nothing is modified")
+    func byteExactByDefault() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("byte-exact")
+        defer { directory.remove() }
+        let source = try rawMbox(directory)
+        let run = try await BuiltProducts.run(
+            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json"], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((report["modified"] as? [Any] ?? []).isEmpty, "\(run.stdout)")
+        #expect((report["totals"] as? [String: Any])?["copied"] as? Int == 3)
+        let stored = try await read("repair")
+        #expect(stored.count == 3)
+        for original in Self.rawMessages {
+            #expect(stored.contains(LineEndings.toCRLF(original)), "\(String(decoding: original.prefix(40), as: UTF8.self))")
+        }
+        // verify finds everything equal, strictly too.
+        for extra in [[], ["--repair=never"], ["--no-repair"]] {
+            let verify = try await BuiltProducts.run(
+                ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"] + extra, environment: environment)
+            #expect(verify.status == 0, "\(extra) \(verify.stdout)\(verify.stderr)")
+        }
+        // The same copy with --repair=always repairs all three before sending (the old default).
+        try server.reset(user: "repair")
+        let always = try await BuiltProducts.run(
+            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json", "--repair", "always"],
+            environment: environment)
+        #expect(always.status == 0, "\(always.stdout)\(always.stderr)")
+        let alwaysReport = try #require(try JSONSerialization.jsonObject(with: Data(always.stdout.utf8)) as? [String: Any])
+        #expect((alwaysReport["modified"] as? [Any] ?? []).count == 3, "\(always.stdout)")
+        // verify of the repaired copy: a match by default (the run could have repaired), not when strict.
+        let strict = try await BuiltProducts.run(
+            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet", "--repair=never"], environment: environment)
+        #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")
+    }
+
+    @Test("NUL with BINARY goes as literal8, unchanged; Dovecot still stores it as 0x80, which verify catches, so its profile removes NULs before sending")
+    func nulAndDovecot() async throws {
+        try server.reset(user: "repair")
+        let directory = try TemporaryDirectory("nul-binary")
+        defer { directory.remove() }
+        let source = try rawMbox(directory, [Self.withNUL])
+        let run = try await BuiltProducts.run(
+            [
+                "copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json",
+                "--trace", directory.file("trace.txt"),
+            ], environment: environment)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((report["modified"] as? [Any] ?? []).isEmpty, "\(run.stdout)")
+        // Dovecot offers BINARY (after login): the message went unchanged, as literal8.
+        let trace = String(decoding: try directory.read("trace.txt"), as: UTF8.self)
+        #expect(trace.contains("APPEND") && trace.contains("~{"), "\(trace.prefix(4000))")
+        // Dovecot 2.3 stores the NUL as 0x80 all the same (the source of profiles/dovecot.toml's
+        // [repair] entry) — and verify says the message differs.
+        let mangled = Array("Subject: nul\r\nMessage-ID: <nul@t>\r\n\r\nbefore".utf8) + [0x80] + Array("after\r\n".utf8)
+        #expect(try await read("repair") == [mangled])
+        let verify = try await BuiltProducts.run(
+            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"], environment: environment)
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        // With the dovecot profile the NUL is removed before sending, and reported.
+        try server.reset(user: "repair")
+        let profiled = try await BuiltProducts.run(
+            ["copy", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--no-checkpoint", "--json", "--dest-profile", "dovecot"],
+            environment: environment)
+        #expect(profiled.status == 0, "\(profiled.stdout)\(profiled.stderr)")
+        let profiledReport = try #require(try JSONSerialization.jsonObject(with: Data(profiled.stdout.utf8)) as? [String: Any])
+        let modified = profiledReport["modified"] as? [[String: Any]] ?? []
+        #expect(modified.count == 1 && modified.first?["refusal"] == nil, "\(profiled.stdout)")
+        #expect(try await read("repair") == [Array("Subject: nul\r\nMessage-ID: <nul@t>\r\n\r\nbeforeafter\r\n".utf8)])
+        let verifyProfiled = try await BuiltProducts.run(
+            ["verify", "mbox:\(source)", url("repair"), "--ca-file", server.caFile, "--quiet"], environment: environment)
+        #expect(verifyProfiled.status == 0, "\(verifyProfiled.stdout)\(verifyProfiled.stderr)")
+    }
+
+    @Test("--repair takes always, on-refusal or never; --no-repair is never and contradicts --repair=always")
+    func repairOptionValues() async throws {
+        let bad = try await BuiltProducts.run(["copy", "maildir:/nonexistent", "maildir:/nonexistent2", "--repair", "sometimes"])
+        #expect(bad.status == 2, "\(bad.stderr)")
+        #expect(bad.stderr.contains("always, on-refusal, never"), "\(bad.stderr)")
+        let both = try await BuiltProducts.run(["copy", "maildir:/nonexistent", "maildir:/nonexistent2", "--repair", "always", "--no-repair"])
+        #expect(both.status == 2, "\(both.stderr)")
+        let help = try await BuiltProducts.run(["copy", "--help"])
+        #expect(help.stdout.contains("--repair <when>"), "\(help.stdout)")
     }
 }
 

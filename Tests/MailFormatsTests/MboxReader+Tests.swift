@@ -251,3 +251,46 @@ struct MboxMetadataTests {
         #expect(parsed.invalidKeywords == ["bad\\word"])
     }
 }
+
+extension MboxReaderTests {
+    @Test("a header-only message keeps having no empty line and no body (its Status: lifted, the separator not taken as its end)")
+    func headerOnlyMessage() throws {
+        let mbox = """
+            From a@example.com Mon Mar  4 09:15:02 2024
+            Subject: header only
+            Status: RO
+
+            From b@example.com Tue Mar  5 10:00:00 2024
+            Subject: empty body
+            Status: O
+
+
+            From c@example.com Tue Mar  5 10:00:00 2024
+            Subject: header only, last
+            X-Status: F
+
+            """
+        let result = try readMbox(mbox)
+        #expect(result.failures.isEmpty)
+        #expect(result.messages.map(\.text) == ["Subject: header only\n", "Subject: empty body\n\n", "Subject: header only, last\n"])
+        #expect(result.messages[0].flags == FlagSet([.seen]))
+        #expect(result.messages[2].flags == FlagSet([.flagged]))
+    }
+
+    @Test("header-only messages written by the appender read back with the same bytes")
+    func headerOnlyRoundTrip() throws {
+        let directory = try TemporaryDirectory("mbox-header-only")
+        defer { directory.remove() }
+        let path = directory.file("box")
+        let originals = ["Subject: a\nFrom: x@example.com\n", "Subject: b\n\n", "Subject: c\n\nFrom the body\n", "Subject: d"]
+        let appender = try MboxAppender(path: path, compressed: false)
+        for text in originals {
+            try appender.append(MessageData(Array(text.utf8)), flags: FlagSet([.seen]), internalDate: nil, sender: nil, defaultDate: Date())
+        }
+        try appender.commit()
+        appender.close()
+        let result = try readMbox(String(decoding: try directory.read("box"), as: UTF8.self))
+        #expect(result.messages.map(\.text) == ["Subject: a\nFrom: x@example.com\n", "Subject: b\n\n", "Subject: c\n\nFrom the body\n", "Subject: d\n"])
+        #expect(result.messages.allSatisfy { $0.flags == FlagSet([.seen]) })
+    }
+}

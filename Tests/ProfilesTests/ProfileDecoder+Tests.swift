@@ -119,3 +119,44 @@ import Testing
         #expect(error.description == "profiles/gmail.toml:12:1: unknown key `hots` in [imap]")
     }
 }
+
+extension ProfileDecoderTests {
+    static let withRepair = """
+        name = "strict"
+        display_name = "Strict"
+        notes = "Replaces raw 8-bit header bytes with '?' (source: the provider's help page, example)."
+        [imap]
+        host = "imap.strict.example"
+        port = 993
+        security = "tls"
+        [repair]
+        before_sending = ["8bit-header", "long-header-line"]
+        """
+
+    @Test func repairsBeforeSending() throws {
+        let profile = try ProfileDecoder().decode(Self.withRepair, file: "strict.toml")
+        #expect(profile.repair == RepairHints(beforeSending: ["8bit-header", "long-header-line"]))
+        // Built-ins are compiled from Swift source: the key survives that too.
+        #expect(ProfileSwiftSource.render([profile]).contains(#"repair: RepairHints(beforeSending: ["8bit-header", "long-header-line"])"#))
+        #expect(!ProfileSwiftSource.render([try ProfileDecoder().decode(Self.complete, file: "e.toml")]).contains("repair:"))
+    }
+
+    @Test(arguments: [
+        ("before_sending = [\"8bit-header\", \"long-header-line\"]", "before_sending = [\"utf8\"]", 9, 19, "must be one of"),
+        ("before_sending = [\"8bit-header\", \"long-header-line\"]", "before_sending = [\"nul\", \"nul\"]", 9, 26, "twice"),
+        ("before_sending = [\"8bit-header\", \"long-header-line\"]", "mangles = true", 9, 1, "unknown key `mangles` in [repair]"),
+        ("notes = \"Replaces raw 8-bit header bytes with '?' (source: the provider's help page, example).\"", "", 8, 1, "source in `notes`"),
+    ])
+    func rejectsRepair(original: String, replacement: String, line: Int, column: Int, message: String) throws {
+        let input = Self.withRepair.replacingOccurrences(of: original, with: replacement)
+        try #require(input != Self.withRepair)
+        #expect {
+            try ProfileDecoder().decode(input, file: "strict.toml")
+        } throws: { error in
+            guard let error = error as? ProfileError else { return false }
+            #expect((error.line, error.column) == (line, column), "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            return true
+        }
+    }
+}

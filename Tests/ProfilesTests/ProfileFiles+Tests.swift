@@ -76,6 +76,14 @@ func profileFiles() throws -> [URL] {
         }
     }
 
+    @Test func dovecotRemovesNULBeforeSending() throws {
+        // Dovecot stores NUL as 0x80 even from literal8 (RepairCLITests.nulAndDovecot shows it).
+        let dovecot = try #require(BuiltInProfiles.all.first { $0.name == "dovecot" })
+        #expect(dovecot.repair.beforeSending == ["nul"])
+        #expect(dovecot.notes?.contains("0x80") == true)
+        #expect(BuiltInProfiles.all.filter { !$0.repair.beforeSending.isEmpty }.map(\.name) == ["dovecot"])
+    }
+
     @Test func icloudLimitsMessagesTo20MB() throws {
         let icloud = try #require(BuiltInProfiles.all.first { $0.name == "icloud" })
         #expect(icloud.limits.maxMessageSize == 20 * 1_048_576)

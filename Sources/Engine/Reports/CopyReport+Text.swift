@@ -59,6 +59,7 @@ extension CopyReport {
             lines.append("Modified on the way (\(modified.count)):")
             lines += modified.prefix(20).map {
                 "  \($0.folder): message \($0.message.map(String.init) ?? $0.key): \(($0.changes + $0.notes).joined(separator: "; "))"
+                    + ($0.refusal.map { " (refused as it was: \($0))" } ?? "")
             }
             if modified.count > 20 { lines.append("  … and \(modified.count - 20) more (see --json)") }
         }

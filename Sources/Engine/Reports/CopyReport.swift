@@ -120,6 +120,9 @@ public struct CopyReport: Sendable, Codable, PrintableReport {
         public var changes: [String]
         /// What they noticed and left ("2 body lines over 998 bytes sent as they are").
         public var notes: [String]
+        /// The destination's words when it refused the message as it was, and the repair in
+        /// `changes` was made for that refusal (`--repair=on-refusal`, the default).
+        public var refusal: String? = nil
     }
 
     /// A message the destination refused, kept in the quarantine.

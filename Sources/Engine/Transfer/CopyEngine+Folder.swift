@@ -257,20 +257,26 @@ extension CopyEngine {
                     for (envelope, error) in refused {
                         await refuse(envelope, error: error, entry: entry, outcome: &outcome, failed: &failed)
                     }
-                    if !toStore.isEmpty {
+                    // A first round sends the batch; a second sends, repaired, what the destination
+                    // refused in a way a repair may address. Each round is marked in flight with the
+                    // bytes it sends, so a crash between them resolves against what was sent last.
+                    var sending = toStore
+                    var round = 0
+                    while !sending.isEmpty {
                         if let resume {
-                            try await resume.markInFlight(toStore, position: try await writer.position())
+                            try await resume.markInFlight(sending, position: try await writer.position())
                             options.resume.faultPoint?(.afterInFlight)
                         }
-                        let results = try await writer.store(toStore)
+                        let results = try await writer.store(sending)
                         if resume != nil { options.resume.faultPoint?(.afterStore) }
+                        var again: [(sent: MessageEnvelope, original: MessageEnvelope, change: TransformOutcome)] = []
                         for (position, result) in results.enumerated() {
                             let envelope = originals[position]
                             switch result {
                             case .stored(let stored):
                                 outcome.report.copied += 1
-                                outcome.report.bytes += toStore[position].size
-                                storedBytes += toStore[position].size
+                                outcome.report.bytes += sending[position].size
+                                storedBytes += sending[position].size
                                 // The source's identity and fingerprint: what removal and reruns compare with.
                                 done.append(DoneMessage(record: MessageRecord(envelope), reference: stored.reference))
                                 if let change = transformed[position] { record(change, of: envelope, outcome: &outcome) }
@@ -278,13 +284,29 @@ extension CopyEngine {
                                     losses[flag.description, default: 0] += 1
                                 }
                             case .failed(let error):
-                                await refuse(envelope, error: error, entry: entry, outcome: &outcome, failed: &failed)
+                                if round == 0, let repaired = repairAfterRefusal(sending[position], change: transformed[position], error: error) {
+                                    again.append((repaired.envelope, envelope, repaired))
+                                } else {
+                                    var failure = error
+                                    if round > 0 { failure.summary += " (after repair: \(transformed[position]?.changes.joined(separator: ", ") ?? ""))" }
+                                    await refuse(envelope, error: failure, entry: entry, outcome: &outcome, failed: &failed)
+                                }
                             }
                         }
+                        if let resume, !done.isEmpty || !failed.isEmpty {
+                            try await resume.markDone(done, failed: failed)
+                            options.resume.faultPoint?(.afterDone)
+                            done = []
+                            failed = []
+                        }
+                        if !again.isEmpty, resume != nil { options.resume.faultPoint?(.afterRefusal) }
+                        sending = again.map(\.sent)
+                        originals = again.map(\.original)
+                        transformed = again.map(\.change)
+                        round += 1
                     }
                     if let resume, !done.isEmpty || !failed.isEmpty {
                         try await resume.markDone(done, failed: failed)
-                        if !toStore.isEmpty { options.resume.faultPoint?(.afterDone) }
                     }
                     processed += batch.count
                     if storedBytes > 0, let limiter = budget.limiter { await limiter.stored(storedBytes) }
@@ -318,6 +340,29 @@ extension CopyEngine {
         return result
     }
 
+    /// The message `sent` repaired for a refusal a repair may address (``MailError/repairs``):
+    /// only the repairs the refusal allows and the message needs, with the destination's words
+    /// kept for the report. `nil` when the refusal stands: `--repair=never`, a refusal no repair
+    /// helps (a size limit), nothing to repair, or a repaired message over the size limit.
+    private func repairAfterRefusal(_ sent: MessageEnvelope, change: TransformOutcome?, error: MailError) -> TransformOutcome? {
+        guard options.repairMode != .never, let kinds = error.repairs, let policy = sink.capabilities.requiredRepairs else {
+            return nil
+        }
+        do {
+            let step = try RepairTransform(policy: kinds.isEmpty ? policy : policy.restricted(to: kinds)).apply(to: sent)
+            guard !step.changes.isEmpty else { return nil }
+            if let limit = options.maximumMessageSize, try step.envelope.data.crlfSize() > limit { return nil }
+            var result = change ?? TransformOutcome(envelope: sent)
+            result.envelope = step.envelope
+            result.changes += step.changes
+            result.notes += step.notes
+            result.refusal = error.summary
+            return result
+        } catch {
+            return nil
+        }
+    }
+
     static func messageError(_ error: any Error) -> MailError {
         (error as? MailError)?.withScope(.message) ?? MailError(.malformedMessage, scope: .message, retry: .never, "\(error)")
     }
@@ -337,7 +382,7 @@ extension CopyEngine {
         outcome.modified.append(
             CopyReport.ModifiedMessage(
                 folder: envelope.folder.displayName, message: envelope.number, key: envelope.key.value,
-                messageID: envelope.messageID, changes: change.changes, notes: change.notes))
+                messageID: envelope.messageID, changes: change.changes, notes: change.notes, refusal: change.refusal))
     }
 
     /// A message the sink (or the size limit, or a transform) refused: listed as failed, and

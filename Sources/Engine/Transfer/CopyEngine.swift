@@ -26,12 +26,28 @@ public struct CopyEngine: Sendable {
         self.observer = observer
     }
 
-    /// The run's transforms: the user's, in order, then the repair the sink needs (unless
-    /// `--no-repair`).
+    /// The run's transforms: the user's, in order, then the repair made before sending — all
+    /// of it with `--repair=always`; by default only what the sink's wire cannot carry and what
+    /// the destination's profile declares (the rest waits for a refusal, see `repairAfterRefusal`).
     var pipeline: TransformPipeline {
-        var transforms = options.transforms
-        if options.repair, let policy = sink.capabilities.requiredRepairs { transforms.append(RepairTransform(policy: policy)) }
-        return TransformPipeline(transforms: transforms)
+        TransformPipeline(
+            transforms: options.transforms
+                + (Self.preemptiveRepair(mode: options.repairMode, capabilities: sink.capabilities, declared: options.preemptiveRepairs)
+                    .map { [$0 as any MessageTransform] } ?? []))
+    }
+
+    /// The repair a run makes before sending (``pipeline``; the `Verifier` asks the same).
+    static func preemptiveRepair(
+        mode: RepairMode, capabilities: StoreCapabilities, declared: Set<RepairKind>
+    ) -> RepairTransform? {
+        guard let policy = capabilities.requiredRepairs else { return nil }
+        switch mode {
+        case .always: return RepairTransform(policy: policy)
+        case .never: return nil
+        case .onRefusal:
+            let kinds = declared.union(capabilities.wireRepairs)
+            return kinds.isEmpty ? nil : RepairTransform(policy: policy.restricted(to: kinds))
+        }
     }
 
     /// Runs the copy (or the plan, for a dry run) and returns the report. Never throws: a store

@@ -30,9 +30,19 @@ public struct CopyOptions: Sendable {
     public var maximumBytesPerSecond: Int?
     /// Transforms applied in order to every message stored (`--add-header`); repair comes after them.
     public var transforms: [any MessageTransform] = []
-    /// Repair what the sink needs repaired (``StoreCapabilities/requiredRepairs``; IMAP). On by
-    /// default; `--no-repair` sends bytes as they are.
-    public var repair = true
+    /// When to repair what the sink may refuse (``StoreCapabilities/requiredRepairs``; IMAP):
+    /// by default only a message the destination refused, or bytes its wire cannot carry
+    /// (`--repair=on-refusal|always|never`).
+    public var repairMode = RepairMode.onRefusal
+    /// Repairs made before sending whatever the server says, because the destination's provider
+    /// profile declares that it refuses or mangles such bytes (`[repair] before_sending`).
+    public var preemptiveRepairs: Set<RepairKind> = []
+    /// Whether any repair is allowed: `false` is `--repair=never` (`--no-repair`), `true` the
+    /// default, repair on refusal.
+    public var repair: Bool {
+        get { repairMode != .never }
+        set { repairMode = newValue ? .onRefusal : .never }
+    }
     /// Largest message to send (with CRLF line endings), from `--max-message-size` or a provider
     /// profile; a larger one goes to the quarantine instead. The sink's own limit applies too.
     public var maximumMessageSize: Int?
@@ -94,6 +104,9 @@ public enum FaultPoint: String, Sendable, CaseIterable {
     case afterStore = "after-store"
     /// The batch is marked done.
     case afterDone = "after-done"
+    /// The destination refused messages of the batch that a repair may help; the repaired
+    /// messages are not marked in flight yet (their rows still hold the bytes first sent).
+    case afterRefusal = "after-refusal"
     /// A folder's state (tokens, validities) is saved.
     case afterFolder = "after-folder"
     /// A sink durable only on close (an archive) completed; the checkpoint does not know yet.

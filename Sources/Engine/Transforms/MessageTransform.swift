@@ -18,6 +18,9 @@ public struct TransformOutcome: Sendable {
     public var changes: [String]
     /// What was noticed and left as it is ("1 body line over 998 bytes sent as it is").
     public var notes: [String]
+    /// The destination's words when it refused the message as it was and `changes` include the
+    /// repair made for that refusal; `nil` when nothing was refused.
+    public var refusal: String?
 
     public init(envelope: MessageEnvelope, changes: [String] = [], notes: [String] = []) {
         self.envelope = envelope

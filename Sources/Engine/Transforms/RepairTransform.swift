@@ -1,9 +1,11 @@
 import MailCore
 
 /// Repairs what a strict destination (IMAP) would refuse or mangle — stray CRs and LFs, NUL
-/// bytes, a missing final CRLF, raw 8-bit headers, overlong header lines — as the sink's
-/// ``StoreCapabilities/requiredRepairs`` asks; on by default, `--no-repair` turns it off.
-/// A message that needs nothing is passed on untouched, after one scan.
+/// bytes, a missing final CRLF, raw 8-bit headers, overlong header lines — as its policy (the
+/// sink's ``StoreCapabilities/requiredRepairs``, perhaps restricted) allows: for every message
+/// with `--repair=always`, otherwise for what the wire or a profile requires before sending and
+/// for a message the destination refused. A message that needs nothing is passed on untouched,
+/// after one scan.
 public struct RepairTransform: MessageTransform {
     public let policy: RepairPolicy
     public var name: String { "repair" }

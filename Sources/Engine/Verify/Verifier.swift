@@ -11,17 +11,25 @@ public struct Verifier: Sendable {
     /// Messages only the destination holds count as a difference.
     public let exact: Bool
     public let observer: (@Sendable (CopyEvent) -> Void)?
-    /// The transforms `copy` applied (``CopyOptions/transforms``, then the destination's repair
-    /// unless `repair` is off): source messages are compared as `copy` would have stored them.
+    /// The transforms `copy` applied (``CopyOptions/transforms``, then the repair it made before
+    /// sending): source messages are compared as `copy` would have stored them.
     let pipeline: TransformPipeline
+    /// With repair on refusal, the repair `copy` makes of a message the destination refused: a
+    /// destination message equal to the source repaired this way matches too (`nil`: only the
+    /// pipeline's form matches — `--repair=never` or `always`).
+    let refusalRepair: RepairTransform?
 
+    /// `repair: false` is `repairMode: .never` (strict); `repairMode` wins when given.
     public init(
         source: any MessageSource, destination: any MessageSource, planner: CopyPlanner, exact: Bool = false,
-        transforms: [any MessageTransform] = [], repair: Bool = true, observer: (@Sendable (CopyEvent) -> Void)? = nil
+        transforms: [any MessageTransform] = [], repair: Bool = true, repairMode: RepairMode? = nil,
+        preemptiveRepairs: Set<RepairKind> = [], observer: (@Sendable (CopyEvent) -> Void)? = nil
     ) {
-        var steps = transforms
-        if repair, let policy = destination.capabilities.requiredRepairs { steps.append(RepairTransform(policy: policy)) }
-        pipeline = TransformPipeline(transforms: steps)
+        let mode = repairMode ?? (repair ? .onRefusal : .never)
+        let capabilities = destination.capabilities
+        let preemptive = CopyEngine.preemptiveRepair(mode: mode, capabilities: capabilities, declared: preemptiveRepairs)
+        pipeline = TransformPipeline(transforms: transforms + (preemptive.map { [$0 as any MessageTransform] } ?? []))
+        refusalRepair = mode == .onRefusal ? capabilities.requiredRepairs.map(RepairTransform.init(policy:)) : nil
         self.source = source
         self.destination = destination
         self.planner = planner
@@ -32,6 +40,8 @@ public struct Verifier: Sendable {
     /// One message as the comparison needs it.
     struct Summary {
         var message: VerifyReport.Message
+        /// The fingerprint of the message as a refusal's repair would have made it, when that differs.
+        var repaired: Fingerprint? = nil
         var flags: FlagSet
         var seconds: Int?
         var date: Date?
@@ -92,7 +102,13 @@ public struct Verifier: Sendable {
                         folder.destinationMessages = read.count
                         destinationMessages = read.messages
                     }
-                    let left = compare(sourceMessages, destinationMessages, into: &folder)
+                    let (preferred, repairedMatches) = Self.preferRepaired(sourceMessages, destination: destinationMessages)
+                    if repairedMatches > 0 {
+                        report.notes.append(
+                            "\(group.destination.displayName): \(repairedMatches) message(s) match in their repaired form "
+                                + "(as repair makes them: after a refusal, or with --repair=always; --repair=never compares strictly)")
+                    }
+                    let left = compare(preferred, destinationMessages, into: &folder)
                     if sourceCapabilities.keysSpanFolders { unpaired.add(left, folder: report.folders.count) }
                 } catch let error as MailError {
                     folder.error = error.description
@@ -148,10 +164,15 @@ public struct Verifier: Sendable {
                     }
                 }
                 let date = dates ? envelope.internalDate : nil
+                var repaired: Fingerprint?
+                if pipeline != nil, let refusalRepair, let step = try? refusalRepair.apply(to: envelope), !step.changes.isEmpty {
+                    repaired = step.envelope.fingerprint
+                }
                 messages[envelope.fingerprint, default: []].append(
                     Summary(
                         message: VerifyReport.Message(
                             folder: folder.path.displayName, key: envelope.key.value, messageID: envelope.messageID),
+                        repaired: repaired,
                         flags: mask(envelope.flags), seconds: date.map { Int($0.timeIntervalSince1970.rounded(.down)) },
                         date: date))
             case .failure: unreadable += 1
@@ -159,6 +180,28 @@ public struct Verifier: Sendable {
             }
         }
         return (messages, count, unreadable)
+    }
+
+    /// Source messages keyed by the form the destination holds: as sent, or — when the
+    /// destination has no message like that but one like its repaired form — as repaired.
+    /// Returns them and how many were keyed by their repaired form.
+    static func preferRepaired(
+        _ sources: [Fingerprint: [Summary]], destination: [Fingerprint: [Summary]]
+    ) -> ([Fingerprint: [Summary]], Int) {
+        guard sources.values.contains(where: { $0.contains { $0.repaired != nil } }) else { return (sources, 0) }
+        var result: [Fingerprint: [Summary]] = [:]
+        var repairedMatches = 0
+        for (fingerprint, summaries) in sources {
+            for summary in summaries {
+                if destination[fingerprint] == nil, let repaired = summary.repaired, destination[repaired] != nil {
+                    result[repaired, default: []].append(summary)
+                    repairedMatches += 1
+                } else {
+                    result[fingerprint, default: []].append(summary)
+                }
+            }
+        }
+        return (result, repairedMatches)
     }
 
     /// Pairs messages with equal contents — equal flags and dates first — and records the rest;

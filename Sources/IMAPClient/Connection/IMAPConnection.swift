@@ -411,12 +411,16 @@ public final class IMAPConnection: Sendable {
         public var data: MessageData
         /// The size with CRLF line endings (what the literal announces).
         public var size: Int
+        /// Whether the message holds NUL bytes (found in the same pass as `size`).
+        public var containsNUL: Bool
+        /// Send as `literal8` (BINARY, RFC 3516): set by the caller when the server offers it.
+        public var binary = false
 
         public init(flags: [String], internalDate: Date?, data: MessageData) throws {
             self.flags = flags
             self.internalDate = internalDate
             self.data = data
-            self.size = try data.crlfSize()
+            (size, containsNUL) = try data.wireSize()
         }
     }
 
@@ -426,7 +430,7 @@ public final class IMAPConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: CommandResult.self)
         let sink = CollectingSink(kind: .generic, promise: promise)
         let messages = items.map {
-            AppendMessage(flags: $0.flags, internalDate: $0.internalDate.map(MessageDate.formatIMAP), size: $0.size)
+            AppendMessage(flags: $0.flags, internalDate: $0.internalDate.map(MessageDate.formatIMAP), size: $0.size, binary: $0.binary)
         }
         let tag = try await send(.append(mailbox, messages: messages), sink: sink, bodies: items, switching: nil)
         return Submitted(tag: tag, future: promise.futureResult)

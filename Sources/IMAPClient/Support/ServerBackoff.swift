@@ -55,7 +55,8 @@ public struct ServerBackoff: Sendable, Hashable {
         switch code {
         case .unavailable?:
             return ServerBackoff(kind: .slowDown, text: text)
-        case .limit? where !lower.contains("size") && !lower.contains("large"):
+        case .limit? where !lower.contains("size") && !lower.contains("large") && !lower.contains("line")
+            && !lower.contains("header"):  // a line or header LIMIT refuses the message's bytes
             return ServerBackoff(kind: .slowDown, text: text)
         default:
             break

@@ -46,11 +46,15 @@ public struct AppendMessage: Sendable, Hashable {
     public var flags: [String]
     public var internalDate: String?
     public var size: Int
+    /// Sent as BINARY's `literal8` (`~{n}`, RFC 3516), which may carry NUL; only when the
+    /// server offers BINARY.
+    public var binary: Bool
 
-    public init(flags: [String], internalDate: String?, size: Int) {
+    public init(flags: [String], internalDate: String?, size: Int, binary: Bool = false) {
         self.flags = flags
         self.internalDate = internalDate
         self.size = size
+        self.binary = binary
     }
 }
 

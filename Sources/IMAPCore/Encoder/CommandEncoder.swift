@@ -169,7 +169,7 @@ public struct CommandEncoder: Sendable {
                     try writer.quoted(Array(date.utf8), argument: "the arrival date")
                 }
                 writer.append(" ")
-                writer.messageLiteral(index: index, size: message.size)
+                writer.messageLiteral(index: index, size: message.size, binary: message.binary)
             }
         }
         writer.append("\r\n")
@@ -298,10 +298,12 @@ struct SegmentWriter {
         current.append(contentsOf: bytes)
     }
 
-    mutating func messageLiteral(index: Int, size: Int) {
+    /// A message's literal; `binary` makes it a `literal8` (`~{n}`, RFC 3516 / RFC 4466).
+    mutating func messageLiteral(index: Int, size: Int, binary: Bool = false) {
         let sync = !nonSynchronizing(size)
-        current.append(contentsOf: Array("{\(size)\(sync ? "" : "+")}\r\n".utf8))
-        trace.append(contentsOf: Array("{\(size)}".utf8))
+        let prefix = binary ? "~" : ""
+        current.append(contentsOf: Array("\(prefix){\(size)\(sync ? "" : "+")}\r\n".utf8))
+        trace.append(contentsOf: Array("\(prefix){\(size)}".utf8))
         flush(awaitContinuation: sync)
         segments.append(.messageBody(index: index, size: size))
     }

@@ -76,6 +76,11 @@ public struct MailError: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int?
     /// The operating system's error number, if the error came from a system call.
     public var errno: Int32?
+    /// For a message a destination refused for its bytes (an IMAP `NO [PARSE]`, bytes the wire
+    /// cannot carry): the repairs that may make it acceptable — empty for "whatever the message
+    /// needs", `[.nul]` for NULs alone. `nil` when no repair can help (a size limit, a quota).
+    /// The engine repairs such a message and sends it once more unless told `--repair=never`.
+    public var repairs: Set<RepairKind>?
 
     public init(
         _ code: Code, scope: Scope, retry: Retry, _ summary: String,

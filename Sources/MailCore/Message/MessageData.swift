@@ -77,6 +77,20 @@ public struct MessageData: Sendable {
         return size
     }
 
+    /// ``crlfSize()`` and whether the bytes hold a NUL (which an IMAP literal cannot carry:
+    /// such a message goes as BINARY's `literal8`), in the same read of each chunk.
+    public func wireSize() throws -> (crlfSize: Int, containsNUL: Bool) {
+        var size = 0
+        var previous: UInt8?
+        var nul = false
+        try forEachChunk { chunk in
+            size += LineEndings.crlfSize(of: chunk, previousByte: previous)
+            previous = chunk.last ?? previous
+            if !nul { nul = LineEndings.firstIndex(of: 0, in: chunk) != nil }
+        }
+        return (size, nul)
+    }
+
     /// All bytes in one array.
     public func loadAll() throws -> [UInt8] {
         switch storage {

@@ -1,6 +1,7 @@
-/// What a destination needs of a message's bytes beyond what it stores as given: IMAP servers
-/// reject or mangle NUL bytes, stray CRs, raw 8-bit headers and overlong header lines, so for
-/// an IMAP sink MailFerry repairs them (and reports each repair) unless told `--no-repair`.
+/// What repair may do to a message for a destination that can refuse bytes: IMAP servers may
+/// reject or mangle NUL bytes, stray CRs, raw 8-bit headers and overlong header lines. By
+/// default (``RepairMode/onRefusal``) MailFerry sends messages as they are and applies this
+/// policy — restricted to what the message needs — only to a message the destination refused.
 public struct RepairPolicy: Sendable, Hashable, Codable {
     /// Stray line breaks become CRLF: a bare CR anywhere, a bare LF in a CRLF message.
     public var lineBreaks = true
@@ -19,6 +20,31 @@ public struct RepairPolicy: Sendable, Hashable, Codable {
         self.encode8BitHeaders = encode8BitHeaders
         self.maximumLineLength = maximumLineLength
     }
+
+    /// This policy doing only the repairs in `kinds` (what a refusal or a profile asks for):
+    /// a repair left out is neither made nor looked for.
+    public func restricted(to kinds: Set<RepairKind>) -> RepairPolicy {
+        var policy = self
+        policy.lineBreaks = lineBreaks && !kinds.isDisjoint(with: [.bareCarriageReturn, .bareLineFeed])
+        policy.removeNUL = removeNUL && kinds.contains(.nul)
+        policy.finalLineBreak = finalLineBreak && kinds.contains(.finalLineBreak)
+        policy.encode8BitHeaders = encode8BitHeaders && kinds.contains(.eightBitHeader)
+        if !kinds.contains(.longHeaderLine) { policy.maximumLineLength = .max }
+        return policy
+    }
+}
+
+/// When MailFerry repairs messages for a destination that can refuse bytes (`--repair`).
+public enum RepairMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Every message is repaired before it is sent (the old default, kept for destinations
+    /// that accept bytes and then mangle them).
+    case always
+    /// Messages go as they are; one the destination refuses is repaired (only what it needs)
+    /// and sent once more. Bytes the wire cannot carry, and repairs a provider profile declares,
+    /// are repaired before sending. The default.
+    case onRefusal = "on-refusal"
+    /// Bytes are sent exactly as they are; a refused message goes to the quarantine.
+    case never
 }
 
 /// One kind of repair, as reports name it.

@@ -34,9 +34,14 @@ public struct StoreCapabilities: Sendable, Hashable, Codable {
     /// succeeds (an archive volume, which gets its final name once complete and verified):
     /// the engine then records messages as done only after that close.
     public var durableOnClose = false
-    /// What a message needs repaired before this sink takes it (IMAP: no NULs or stray CRs,
-    /// ASCII headers without UTF8=ACCEPT); `nil` for stores that keep any bytes (files).
+    /// What repair may do to a message this sink refuses (IMAP: no NULs or stray CRs, ASCII
+    /// headers without UTF8=ACCEPT) — all of it before sending under `--repair=always`; `nil`
+    /// for stores that keep any bytes (files).
     public var requiredRepairs: RepairPolicy?
+    /// Repairs the sink's wire needs before any message is sent, whatever the server would say:
+    /// IMAP without BINARY (RFC 3516) cannot carry NUL in a literal (`[.nul]`); with BINARY the
+    /// message goes as `literal8` instead. Empty for stores that keep any bytes.
+    public var wireRepairs: Set<RepairKind> = []
     /// As a source: keys with this prefix name a message across all of the source's folders
     /// (Gmail's `gm:` X-GM-MSGID when each message is copied once), so a message the job copied
     /// from one folder is not copied again when it shows up in another (its labels changed).

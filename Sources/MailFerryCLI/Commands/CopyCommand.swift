@@ -235,7 +235,13 @@ struct CopyCommand: AsyncParsableCommand {
             copyOptions.maximumMessageSize = size
         }
         copyOptions.transforms = try changeOptions.transforms()
-        copyOptions.repair = !changeOptions.noRepair
+        copyOptions.repairMode = try changeOptions.repairMode()
+        copyOptions.preemptiveRepairs = MessageChangeOptionGroup.repairKinds(destinationProfile?.repair.beforeSending ?? [])
+        if let destinationProfile, !copyOptions.preemptiveRepairs.isEmpty, copyOptions.repairMode == .onRefusal {
+            profileNotes.append(
+                "profile \(destinationProfile.name): repaired before sending, as the provider refuses or changes such bytes: "
+                    + destinationProfile.repair.beforeSending.joined(separator: ", "))
+        }
         refusalOptions.apply(to: &copyOptions, checkpointPath: checkpoint?.location, identity: identity)
         let engine = CopyEngine(source: sourceStore, sink: sinkStore, options: copyOptions, checkpoint: checkpoint) {
             display.handle($0)

@@ -3,13 +3,48 @@ import Checkpoints
 import Engine
 import Foundation
 import MailCore
+import ProviderProfiles
 import Stores
 
-/// What may change on the way: repair (on for IMAP destinations) and added headers (only when
-/// asked). `verify` takes the same options, so it compares what `copy` stored.
+/// What may change on the way: repair (by default only of what an IMAP destination refuses)
+/// and added headers (only when asked). `verify` takes the same options, so it compares what
+/// `copy` stored.
 struct MessageChangeOptionGroup: ParsableArguments {
-    @ArgumentParser.Flag(help: "Send message bytes exactly as they are: no repair of NULs, stray CRs, 8-bit headers or long header lines (IMAP destinations).")
+    @Option(
+        name: .customLong("repair"),
+        help: ArgumentHelp(
+            "When to repair NULs, stray CRs, a missing final CRLF, 8-bit headers and long header lines for an IMAP destination: on-refusal (the default: messages go byte for byte; one the server refuses is repaired as little as it needs, sent again and listed as modified; NULs are removed before sending only when the server lacks BINARY, and repairs the destination's profile declares are made before sending), always (repair every message before sending), never (send bytes exactly as they are; refused messages go to the quarantine).",
+            valueName: "when"))
+    var repair: String?
+
+    @ArgumentParser.Flag(help: "The same as --repair=never.")
     var noRepair = false
+
+    /// A profile's `[repair] before_sending` names as repairs (the decoder admits only
+    /// `RepairHints.known`, which are `RepairKind`'s raw values: ``profileNamesMatchRepairKinds``).
+    static func repairKinds(_ names: [String]) -> Set<RepairKind> {
+        Set(names.compactMap(RepairKind.init(rawValue:)))
+    }
+
+    /// Whether every name a profile may give is a repair MailFerry knows, and the other way round.
+    static var profileNamesMatchRepairKinds: Bool {
+        Set(RepairHints.known) == Set(RepairKind.allCases.map(\.rawValue))
+    }
+
+    /// `--repair` (or `--no-repair`) as a mode; on-refusal when neither is given.
+    func repairMode() throws -> RepairMode {
+        if noRepair {
+            if let repair, repair != RepairMode.never.rawValue {
+                throw ValidationError("--no-repair and --repair=\(repair) contradict each other")
+            }
+            return .never
+        }
+        guard let repair else { return .onRefusal }
+        guard let mode = RepairMode(rawValue: repair.lowercased()) else {
+            throw ValidationError("--repair \"\(repair)\" is not one of: always, on-refusal, never")
+        }
+        return mode
+    }
 
     @Option(
         name: .customLong("add-header"),
@@ -23,13 +58,14 @@ struct MessageChangeOptionGroup: ParsableArguments {
 
     @Option(
         name: .customLong("transform-order"),
-        help: ArgumentHelp("The order of the header transforms: remove-header,add-header (the default) or add-header,remove-header. Repair always runs last.", valueName: "list"))
+        help: ArgumentHelp("The order of the header transforms: remove-header,add-header (the default) or add-header,remove-header. Repair always comes after them.", valueName: "list"))
     var transformOrder: [String] = []
 
     /// The transforms a run may be asked for, by their names in `--transform-order`.
     static let transformNames = ["remove-header", "add-header"]
 
     func validate() throws {
+        _ = try repairMode()
         _ = try headerFields()
         _ = try order()
         do {

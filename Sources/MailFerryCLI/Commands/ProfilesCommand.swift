@@ -76,6 +76,9 @@ struct ProfilesCommand: AsyncParsableCommand {
             if !profile.throttle.backoffPatterns.isEmpty {
                 lines.append("  back-off texts: \(profile.throttle.backoffPatterns.joined(separator: " | "))")
             }
+            if !profile.repair.beforeSending.isEmpty {
+                lines.append("  repaired before sending: \(profile.repair.beforeSending.joined(separator: ", "))")
+            }
             if let notes = profile.notes { lines.append("  notes: \(notes)") }
             return lines.joined(separator: "\n")
         }

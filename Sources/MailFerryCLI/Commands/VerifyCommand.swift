@@ -104,7 +104,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let display = ProgressDisplay(enabled: !quiet && Terminal.standardErrorIsTerminal)
         let verifier = Verifier(
             source: sourceStore, destination: destinationStore, planner: planner, exact: exact,
-            transforms: try changeOptions.transforms(), repair: !changeOptions.noRepair
+            transforms: try changeOptions.transforms(), repairMode: try changeOptions.repairMode()
         ) { display.handle($0) }
         let result = await verifier.run()
         display.finish()

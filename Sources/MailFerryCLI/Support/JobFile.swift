@@ -72,6 +72,14 @@ struct JobFile {
                 case .flag, .negatedFlag:
                     guard let flag = value.boolean else { throw fail("true or false") }
                     if flag == (key.kind == .flag) { options.append("--\(key.option)") }
+                case .textOrBoolean(let falseFlag):
+                    if let string = value.string {
+                        options += ["--\(key.option)", string]
+                    } else if let flag = value.boolean {
+                        if !flag { options.append("--\(falseFlag)") }
+                    } else {
+                        throw fail("a string or true or false")
+                    }
                 case .texts:
                     guard let array = value.array else { throw fail("an array of strings") }
                     for element in array {

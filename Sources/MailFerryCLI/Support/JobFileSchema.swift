@@ -2,15 +2,18 @@
 /// each key stands for: a job file can express everything the command line can, and nothing else.
 enum JobFileSchema {
     /// How a key's value becomes command-line arguments.
-    enum Kind {
+    enum Kind: Equatable {
         /// A string (or a TOML date) after the option.
         case text
         /// An integer or float after the option.
         case number
         /// `true` gives the flag; `false` nothing.
         case flag
-        /// `false` gives the flag (`repair = false` → `--no-repair`); `true` nothing.
+        /// `false` gives the flag (`enabled = false` → `--no-checkpoint`); `true` nothing.
         case negatedFlag
+        /// A string after the option (`repair = "always"` → `--repair always`), or the key's
+        /// older boolean spelling: `false` gives the flag named here (`--no-repair`), `true` nothing.
+        case textOrBoolean(falseFlag: String)
         /// An array of strings: the option once per element.
         case texts
         /// A table `{ "OLD" = "NEW" }`: the option once per entry, as `OLD=NEW`.
@@ -85,7 +88,7 @@ enum JobFileSchema {
                 Key(name: "remove_headers", kind: .texts, option: "remove-header"),
                 Key(name: "add_headers", kind: .texts, option: "add-header"),
                 Key(name: "order", kind: .texts, option: "transform-order"),
-                Key(name: "repair", kind: .negatedFlag, option: "no-repair"),
+                Key(name: "repair", kind: .textOrBoolean(falseFlag: "no-repair"), option: "repair"),
             ]
         ),
         (

@@ -209,6 +209,23 @@ public final class MboxReader {
                     "keywords that are not valid IMAP keywords were dropped: \(metadata.invalidKeywords.joined(separator: " "))",
                     messageNumber: number, path: path, line: from.line))
         }
+        // A header-only message (no empty line, no body) is followed directly by the separating
+        // blank line: that blank belongs to neither message, so it must not become this one's
+        // header terminator (an appender writes `Subject: x` + `Status: O` + blank + `From `).
+        if headerTerminator != nil, firstBodyLine == nil, pendingFrom == nil, metadata.contentLength == nil {
+            if try lines.peek() == nil {
+                headerTerminator = nil  // the file's final blank line: the separator
+            } else if let next = try lines.peek(), next.startsLine, lines.line(next, hasPrefix: Self.fromPrefix) {
+                let bytes = lines.bytes(of: next)
+                _ = try lines.next()
+                if try isSeparator(bytes, previousBlank: true) {
+                    pendingFrom = (bytes, lines.offset - Int64(bytes.count), lines.lineNumber)
+                    headerTerminator = nil
+                } else {
+                    firstBodyLine = bytes  // a `From ` line of the body, after the real empty line
+                }
+            }
+        }
         let headerSummary = HeaderScanner.scan(keptHeaders + (headerTerminator ?? []))
         try keptHeaders.withUnsafeBytes { try append($0) }
         if let headerTerminator { try headerTerminator.withUnsafeBytes { try append($0) } }

@@ -71,6 +71,10 @@ extension FakeIMAPServer {
         /// Keep mailbox names a real server refuses (a leading `/`, empty levels, `..`) exactly
         /// as seeded, without making parents: a hostile server's listing.
         public var acceptsAnyMailboxName: Bool
+        /// The tagged NO text (e.g. `[PARSE] 8-bit header`) for an APPENDed message the server
+        /// refuses, judged by its bytes; `nil` stores it. A MULTIAPPEND with one refused
+        /// message is refused whole, as a real server does.
+        public var refuseMessage: (@Sendable ([UInt8]) -> String?)?
 
         /// A plain IMAP4rev1 server with Dovecot's habits (capabilities in the greeting,
         /// LITERAL+, UIDPLUS, MULTIAPPEND, SPECIAL-USE), INBOX, Sent, Drafts, Trash and Junk.
@@ -100,6 +104,7 @@ extension FakeIMAPServer {
             messageLimit = nil
             delimiter = "/"
             acceptsAnyMailboxName = false
+            refuseMessage = nil
         }
 
         /// Gmail: `* OK Gimap ready`, X-GM-EXT-1, labels as mailboxes under `[Gmail]/`, one copy

@@ -42,6 +42,9 @@ extension FakeIMAPSession {
         }
         guard mailbox.selectable else { return no(command, "[CANNOT] Mailbox is not selectable: \(name)") }
         if messages.contains(where: { $0.bytes.isEmpty }) { return no(command, "Can't save a zero byte message.") }
+        if let refuse = configuration.refuseMessage, let text = messages.lazy.compactMap({ refuse($0.bytes) }).first {
+            return no(command, text)
+        }
         var validity: UInt32 = 0
         var uids: [UInt32] = []
         for message in messages {

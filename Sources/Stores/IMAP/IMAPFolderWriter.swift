@@ -127,7 +127,10 @@ final class IMAPFolderWriter: FolderWriter {
         for (index, envelope) in batch.enumerated() {
             let (flags, dropped) = imapFlags(envelope.flags)
             do {
-                let item = try IMAPConnection.AppendItem(flags: flags, internalDate: envelope.internalDate, data: envelope.data)
+                var item = try IMAPConnection.AppendItem(flags: flags, internalDate: envelope.internalDate, data: envelope.data)
+                // NUL cannot go in a literal; BINARY's literal8 carries it as it is (without
+                // BINARY the engine removed NULs before: StoreCapabilities.wireRepairs).
+                item.binary = item.containsNUL && connection.capabilities.contains("BINARY")
                 if let limit = store.capabilities.maximumMessageSize, item.size > limit {
                     outcomes[index] = .failed(
                         MailError(
@@ -261,12 +264,22 @@ final class IMAPFolderWriter: FolderWriter {
         return uids
     }
 
-    /// A message the server refused, with its reason.
-    private static func rejection(_ tagged: TaggedResponse) -> MailError {
-        let code: MailError.Code = tagged.text.code == .limit ? .tooLarge : .malformedMessage
-        return MailError(
-            code, scope: .message, retry: tagged.text.code == .unavailable ? .later : .never,
+    /// A message the server refused, with its reason. A refusal of the bytes (`[PARSE]`, a
+    /// plain NO or BAD, a `[LIMIT]` that is not about size) may be met by a repair
+    /// (``MailError/repairs``); a size refusal (`[TOOBIG]`, a size `[LIMIT]`) or a temporary one
+    /// cannot; BINARY's `[UNKNOWN-CTE]` for a `literal8` asks for the NULs to go.
+    static func rejection(_ tagged: TaggedResponse) -> MailError {
+        let code = tagged.text.code
+        let lower = tagged.text.text.lowercased()
+        var otherName: String?
+        if case .other(let name, _)? = code { otherName = name.uppercased() }
+        let size = otherName == "TOOBIG"
+            || (code == .limit && (lower.contains("size") || lower.contains("large") || lower.contains("big")))
+        var error = MailError(
+            size ? .tooLarge : .malformedMessage, scope: .message, retry: code == .unavailable ? .later : .never,
             "the server refused the message: \(ServerText.sanitize(tagged.text.text))")
+        if !size && code != .unavailable { error.repairs = otherName == "UNKNOWN-CTE" ? [.nul] : [] }
+        return error
     }
 
     /// After a dropped connection: reconnect, re-select, and find on the server (by content,

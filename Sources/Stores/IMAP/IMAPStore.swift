@@ -86,8 +86,10 @@ public final class IMAPStore: MessageSource, MessageSink {
             maximumConcurrency: options.connections)
         // UID EXPUNGE with UIDPLUS; without it only when plain expunging is allowed (IMAPStore+Removal).
         capabilities.removesCopiedMessages = true
-        // Servers refuse or mangle NULs, stray CRs and (without UTF8=ACCEPT) raw 8-bit headers.
+        // Servers may refuse or mangle NULs, stray CRs and (without UTF8=ACCEPT) raw 8-bit
+        // headers: what a refusal's repair may do. NUL cannot go in a literal at all without BINARY.
         capabilities.requiredRepairs = RepairPolicy(encode8BitHeaders: !names.utf8)
+        capabilities.wireRepairs = serverCapabilities.contains("BINARY") ? [] : [.nul]
         self.capabilities = capabilities
     }
 
